@@ -1,0 +1,58 @@
+# Motor Neuron Trainer — `make run` to try it, `make test` to check it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEV_ENV := DEBUG=1
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install migrate demo lint format fixture serve bench clean check-deploy
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(DEV_ENV) $(BIN)/python manage.py loaddata fixtures/motor_neurons.json
+	$(DEV_ENV) $(BIN)/python manage.py load_demo
+
+run: demo
+	@echo "Serving on http://$(HOST):$(PORT)/ — log in as learner / motorneuron"
+	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint
+	$(BIN)/pytest
+
+# Rebuild the content fixture's generated cards after editing facts in it.
+fixture: install
+	rm -f /tmp/mnt-fixture.sqlite3
+	DEBUG=1 DATABASE_URL=sqlite:////tmp/mnt-fixture.sqlite3 sh -c '\
+	  $(BIN)/python manage.py migrate -v0 && \
+	  $(BIN)/python manage.py loaddata fixtures/motor_neurons.json && \
+	  $(BIN)/python manage.py generate_cards && \
+	  $(BIN)/python manage.py dumpdata --natural-foreign --natural-primary --indent 1 \
+	    study.comparison study.attribute study.fact study.vignette study.card study.deck \
+	    -o fixtures/motor_neurons.json'
+
+check-deploy: install
+	SECRET_KEY=check-deploy-$$(date +%s)-a-long-random-looking-secret-value-xyz ALLOWED_HOSTS=example.org \
+	  $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -1,0 +1,29 @@
+from .content import Attribute, Card, CardKind, Comparison, Deck, Fact, Group, Side, Vignette
+from .review import (
+    Rating,
+    ReviewKind,
+    ReviewLog,
+    ReviewState,
+    State,
+    StudyDay,
+    StudyProfile,
+)
+
+__all__ = [
+    "Attribute",
+    "Card",
+    "CardKind",
+    "Comparison",
+    "Deck",
+    "Fact",
+    "Group",
+    "Rating",
+    "ReviewKind",
+    "ReviewLog",
+    "ReviewState",
+    "Side",
+    "State",
+    "StudyDay",
+    "StudyProfile",
+    "Vignette",
+]

@@ -1,0 +1,340 @@
+"""The only module that talks to `fsrs`.
+
+Converts `ReviewState` rows to and from `fsrs.Card`, reviews, previews the four
+outcomes, undoes, and computes retrievability.
+
+Fuzz: py-fsrs draws its interval fuzz from the global `random()`, so a preview and the
+real answer would differ. We run fsrs with fuzzing off and apply the same fuzz ranges
+ourselves from a generator seeded by (learner, card, review number): the interval
+shown on a button is exactly the interval that button schedules.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+import fsrs
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from fsrs.scheduler import DEFAULT_PARAMETERS, FUZZ_RANGES
+
+from .models import Rating, ReviewKind, ReviewLog, ReviewState, State, StudyProfile
+
+DEFAULT_PARAMETERS: tuple[float, ...] = tuple(DEFAULT_PARAMETERS)
+PARAMETER_COUNT = len(DEFAULT_PARAMETERS)
+MAX_DURATION_MS = 60_000  # like Anki: a card left open over lunch counts as one minute
+
+
+class ReviewError(Exception):
+    """A review that cannot be recorded; `status` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class DuplicateReview(Exception):
+    """The same client token was already recorded: answer as if it succeeded."""
+
+    def __init__(self, log: ReviewLog) -> None:
+        super().__init__("already recorded")
+        self.log = log
+
+
+@dataclass(frozen=True)
+class Outcome:
+    rating: int
+    state: int
+    step: int | None
+    stability: float
+    difficulty: float
+    due: datetime
+    last_review: datetime
+    interval: timedelta
+
+    @property
+    def label(self) -> str:
+        return format_interval(self.interval)
+
+
+def fuzz_enabled() -> bool:
+    return getattr(settings, "FSRS_ENABLE_FUZZING", True)
+
+
+@lru_cache(maxsize=256)
+def _scheduler(
+    parameters: tuple[float, ...],
+    desired_retention: float,
+    learning_steps: tuple[int, ...],
+    relearning_steps: tuple[int, ...],
+    maximum_interval: int,
+) -> fsrs.Scheduler:
+    return fsrs.Scheduler(
+        parameters=parameters,
+        desired_retention=desired_retention,
+        learning_steps=tuple(timedelta(minutes=m) for m in learning_steps),
+        relearning_steps=tuple(timedelta(minutes=m) for m in relearning_steps),
+        maximum_interval=maximum_interval,
+        enable_fuzzing=False,
+    )
+
+
+def scheduler_for(profile: StudyProfile) -> fsrs.Scheduler:
+    """The learner's scheduler (fuzz is applied separately, deterministically)."""
+    return _scheduler(
+        tuple(profile.parameters) or DEFAULT_PARAMETERS,
+        float(profile.desired_retention),
+        tuple(profile.learning_steps),
+        tuple(profile.relearning_steps),
+        int(profile.maximum_interval),
+    )
+
+
+def validate_parameters(parameters: list[float]) -> str | None:
+    """None if fsrs accepts these 21 parameters, else a message a person understands."""
+    if len(parameters) != PARAMETER_COUNT:
+        return f"FSRS-6 needs exactly {PARAMETER_COUNT} parameters, got {len(parameters)}."
+    try:
+        fsrs.Scheduler(parameters=parameters)
+    except (ValueError, TypeError) as exc:
+        return str(exc)
+    return None
+
+
+def to_fsrs(state: ReviewState | None) -> fsrs.Card:
+    if state is None:
+        return fsrs.Card(card_id=0, due=datetime(2000, 1, 1, tzinfo=UTC))
+    return fsrs.Card(
+        card_id=state.card_id,
+        state=fsrs.State(state.state),
+        step=state.step,
+        stability=state.stability,
+        difficulty=state.difficulty,
+        due=state.due.astimezone(UTC),
+        last_review=state.last_review.astimezone(UTC) if state.last_review else None,
+    )
+
+
+def _fuzzed_days(interval_days: int, maximum_interval: int, rng: random.Random) -> int:
+    """py-fsrs's `_get_fuzzed_interval`, with our seeded generator instead of `random()`."""
+    if interval_days < 2.5:
+        return interval_days
+    delta = 1.0
+    for fuzz_range in FUZZ_RANGES:
+        delta += fuzz_range["factor"] * max(
+            min(float(interval_days), fuzz_range["end"]) - fuzz_range["start"], 0.0
+        )
+    min_ivl = max(2, round(interval_days - delta))
+    max_ivl = min(round(interval_days + delta), maximum_interval)
+    min_ivl = min(min_ivl, max_ivl)
+    fuzzed = rng.random() * (max_ivl - min_ivl + 1) + min_ivl
+    return min(round(fuzzed), maximum_interval)
+
+
+def outcome(
+    *,
+    profile: StudyProfile,
+    state: ReviewState | None,
+    rating: int,
+    now: datetime,
+    seed: str,
+) -> Outcome:
+    """What `rating` at `now` does to `state` (pure: nothing is saved)."""
+    now = now.astimezone(UTC)
+    scheduler = scheduler_for(profile)
+    card, _ = scheduler.review_card(to_fsrs(state), fsrs.Rating(rating), review_datetime=now)
+    due = card.due
+    if fuzz_enabled() and card.state == fsrs.State.Review:
+        days = (card.due - now).days
+        due = now + timedelta(days=_fuzzed_days(days, scheduler.maximum_interval, _rng(seed)))
+    return Outcome(
+        rating=rating,
+        state=int(card.state),
+        step=card.step,
+        stability=card.stability,
+        difficulty=card.difficulty,
+        due=due,
+        last_review=now,
+        interval=due - now,
+    )
+
+
+def _rng(seed: str) -> random.Random:
+    return random.Random(seed)
+
+
+def fuzz_seed(*, user_id: int, card_id: int, reps: int) -> str:
+    return f"{user_id}:{card_id}:{reps}"
+
+
+def preview(
+    *, profile: StudyProfile, user_id: int, card_id: int, state: ReviewState | None, now: datetime
+) -> dict[int, Outcome]:
+    """The four outcomes, one per rating; equal to what `review` will store at `now`."""
+    seed = fuzz_seed(user_id=user_id, card_id=card_id, reps=state.reps if state else 0)
+    return {
+        rating: outcome(profile=profile, state=state, rating=rating, now=now, seed=seed)
+        for rating in Rating.values
+    }
+
+
+def review(
+    *,
+    user,
+    profile: StudyProfile,
+    card_id: int,
+    rating: int,
+    expected_version: int,
+    token: str,
+    now: datetime,
+    duration_ms: int = 0,
+) -> ReviewLog:
+    """Record one answer atomically: lock the state, check it is the one shown, log, update.
+
+    Raises DuplicateReview when `token` was already recorded (a double submit), and
+    ReviewError(409) when the card changed since it was shown.
+    """
+    if rating not in Rating.values:
+        raise ReviewError("Rating must be 1 (Again), 2 (Hard), 3 (Good) or 4 (Easy).")
+    try:
+        with transaction.atomic():
+            state = (
+                ReviewState.objects.select_for_update().filter(user=user, card_id=card_id).first()
+            )
+            if (state.version if state else 0) != expected_version:
+                raise _Stale
+            result = outcome(
+                profile=profile,
+                state=state,
+                rating=rating,
+                now=now,
+                seed=fuzz_seed(user_id=user.pk, card_id=card_id, reps=state.reps if state else 0),
+            )
+            before = state.snapshot() if state else None
+            if state is None:
+                state = ReviewState(user=user, card_id=card_id, version=0)
+            kind = ReviewKind.NEW if before is None else before["state"]
+            _apply(state, result, lapsed=kind == ReviewKind.REVIEW and rating == Rating.AGAIN)
+            log = ReviewLog.objects.create(
+                user=user,
+                card_id=card_id,
+                rating=rating,
+                reviewed_at=result.last_review,
+                duration_ms=max(0, min(duration_ms, MAX_DURATION_MS)),
+                kind=kind,
+                before=before,
+                after=state.snapshot(),
+                token=token,
+            )
+            state.version += 1
+            state.save()
+            return log
+    except (_Stale, IntegrityError) as exc:
+        duplicate = ReviewLog.objects.filter(user=user, token=token).first()
+        if duplicate is not None:
+            raise DuplicateReview(duplicate) from exc
+        raise ReviewError(
+            "This card changed since it was shown (answered in another tab?). "
+            "The next card is shown instead.",
+            status=409,
+        ) from exc
+
+
+class _Stale(Exception):
+    pass
+
+
+def _apply(state: ReviewState, result: Outcome, *, lapsed: bool) -> None:
+    state.state = result.state
+    state.step = result.step
+    state.stability = result.stability
+    state.difficulty = result.difficulty
+    state.due = result.due
+    state.last_review = result.last_review
+    state.reps += 1
+    state.lapses += 1 if lapsed else 0
+
+
+def undo_last(*, user, card_ids=None) -> ReviewLog | None:
+    """Revert the learner's latest review (optionally among `card_ids`) exactly.
+
+    The state is restored from the log's `before` snapshot (or removed if the card was
+    new) and the log entry is deleted. Returns the undone log, or None if nothing to undo.
+    """
+    with transaction.atomic():
+        logs = ReviewLog.objects.select_for_update().filter(user=user)
+        if card_ids is not None:
+            logs = logs.filter(card_id__in=card_ids)
+        log = logs.order_by("-reviewed_at", "-pk").first()
+        if log is None:
+            return None
+        state = ReviewState.objects.select_for_update().get(user=user, card_id=log.card_id)
+        if log.before is None:
+            state.delete()
+        else:
+            state.restore(log.before)
+            state.version += 1
+            state.save()
+        log.delete()
+        return log
+
+
+def retrievability(
+    *, stability: float | None, last_review: datetime | None, now: datetime, decay: float
+) -> float:
+    """FSRS-6 predicted recall probability; elapsed time in fractional days.
+
+    (py-fsrs rounds elapsed time down to whole days; a dashboard wants the smooth curve.)
+    """
+    if stability is None or last_review is None or stability <= 0:
+        return 0.0
+    elapsed_days = max(0.0, (now - last_review).total_seconds() / 86400)
+    factor = 0.9 ** (1 / -decay) - 1
+    return (1 + factor * elapsed_days / stability) ** -decay
+
+
+def decay_for(profile: StudyProfile) -> float:
+    return (tuple(profile.parameters) or DEFAULT_PARAMETERS)[20]
+
+
+def format_interval(interval: timedelta) -> str:
+    """Anki-style short interval: <1m, 10m, 3h, 3d, 1.2mo, 2.1y."""
+    seconds = interval.total_seconds()
+    if seconds < 60:
+        return "<1m"
+    minutes = seconds / 60
+    if minutes < 60:
+        return f"{math.floor(minutes + 0.5):d}m"
+    hours = minutes / 60
+    if hours < 24:
+        return f"{math.floor(hours + 0.5):d}h"
+    days = hours / 24
+    if days < 30:
+        return f"{math.floor(days + 0.5):d}d"
+    months = days / 30.4375
+    if months < 12:
+        return f"{months:.1f}mo".replace(".0mo", "mo")
+    return f"{days / 365.25:.1f}y".replace(".0y", "y")
+
+
+__all__ = [
+    "DuplicateReview",
+    "Outcome",
+    "ReviewError",
+    "State",
+    "decay_for",
+    "format_interval",
+    "outcome",
+    "preview",
+    "retrievability",
+    "review",
+    "scheduler_for",
+    "to_fsrs",
+    "undo_last",
+    "validate_parameters",
+]

@@ -1,0 +1,1 @@
+"""Views, one module per area: study loop (study.py), classrooms, insight (stats/settings)."""

@@ -1,0 +1,65 @@
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from model_bakery import baker
+
+from study.models import Card, Deck
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "fixtures" / "motor_neurons.json"
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def content(db) -> None:
+    """The real content fixture (comparison, facts, generated cards, decks)."""
+    if not Card.objects.exists():
+        call_command("loaddata", str(FIXTURE), verbosity=0)
+
+
+@pytest.fixture
+def deck(content) -> Deck:
+    return Deck.objects.get(slug="all")
+
+
+def make_user(username: str, **extra):
+    user = baker.make("auth.User", username=username, **extra)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.fixture
+def learner(db):
+    return make_user("lena")
+
+
+@pytest.fixture
+def other_learner(db):
+    return make_user("otto")
+
+
+@pytest.fixture
+def instructor(db):
+    user = make_user("ines")
+    user.groups.add(Group.objects.get_or_create(name="Instructors")[0])
+    return user
+
+
+@pytest.fixture
+def admin_user(db):
+    return make_user("ada", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def learner_client(client, learner):
+    client.force_login(learner)
+    return client
+
+
+@pytest.fixture
+def admin_client_(client, admin_user):
+    client.force_login(admin_user)
+    return client
