@@ -1,3 +1,4 @@
+from .classroom import Assignment, Classroom, Enrollment
 from .content import Attribute, Card, CardKind, Comparison, Deck, Fact, Group, Side, Vignette
 from .review import (
     Rating,
@@ -10,6 +11,9 @@ from .review import (
 )
 
 __all__ = [
+    "Assignment",
+    "Classroom",
+    "Enrollment",
     "Attribute",
     "Card",
     "CardKind",

@@ -45,6 +45,14 @@ class Comparison(models.Model):
     right_name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
     source = models.TextField(help_text="Citation note for the comparison as a whole")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_comparisons",
+        help_text="Empty for shared content (admins); an instructor for their own imports",
+    )
 
     objects = ComparisonQuerySet.as_manager()
 
