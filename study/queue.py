@@ -101,7 +101,7 @@ def next_card(
                 output_field=IntegerField(),
             )
         )
-        .select_related("card__vignette")
+        .select_related("card__vignette", "card__attribute")
         .order_by("priority", "due", "card__order")
         .first()
     )
@@ -111,7 +111,7 @@ def next_card(
         new = (
             _deck_cards_with_state(deck, user)
             .filter(mine__isnull=True)
-            .select_related("vignette")
+            .select_related("vignette", "attribute")
             .order_by("order", "pk")
             .first()
         )

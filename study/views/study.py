@@ -34,7 +34,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="study.backends.ProfileModelBackend")
         messages.success(request, "Welcome! Pick a deck to start studying.")
         return redirect("study:home")
     return render(request, "registration/signup.html", {"form": form}, status=_form_status(form))
@@ -156,7 +156,8 @@ def _card_in_deck(deck: Deck, card_id: str) -> Card:
         from django.http import Http404
 
         raise Http404("No such card in this deck.")
-    return get_object_or_404(deck.cards.active().select_related("vignette"), pk=int(card_id))
+    cards = deck.cards.active().select_related("vignette", "attribute")
+    return get_object_or_404(cards, pk=int(card_id))
 
 
 def _load_token(request: HttpRequest, deck: Deck, raw: str) -> dict | None:
@@ -254,7 +255,7 @@ def undo(request: HttpRequest, slug: str) -> HttpResponse:
         context = _study_context(request, deck, error="Nothing to undo in this deck.")
         return _render_study(request, context, status=409 if request.htmx else 200)
     if request.htmx:
-        card = Card.objects.select_related("vignette").get(pk=undone.card_id)
+        card = Card.objects.select_related("vignette", "attribute").get(pk=undone.card_id)
         context = _study_context(request, deck, show_card=card)
         context["undone"] = True
         return _render_study(request, context)

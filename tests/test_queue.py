@@ -1,0 +1,160 @@
+"""queue.py: what comes next, daily limits, and the learner's own study day."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from study import queue, scheduling
+from study.models import Card, Deck, Rating, ReviewState
+
+START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def answer(user, card, rating, now, token):
+    state = ReviewState.objects.filter(user=user, card=card).first()
+    return scheduling.review(
+        user=user,
+        profile=user.study_profile,
+        card_id=card.pk,
+        rating=rating,
+        expected_version=state.version if state else 0,
+        token=token,
+        now=now,
+    )
+
+
+def upcoming(user, deck, now):
+    profile = user.study_profile
+    done = queue.done_today(user=user, profile=profile, now=now)
+    return queue.next_card(user=user, profile=profile, deck=deck, now=now, done=done)
+
+
+def left(user, deck, now):
+    profile = user.study_profile
+    done = queue.done_today(user=user, profile=profile, now=now)
+    return queue.counts(user=user, profile=profile, deck=deck, now=now, done=done)
+
+
+@pytest.fixture
+def small_deck(content) -> Deck:
+    return Deck.objects.get(slug="anatomy")
+
+
+def test_new_cards_come_in_deck_order(learner, small_deck):
+    first = small_deck.cards.active().order_by("order", "pk").first()
+    assert upcoming(learner, small_deck, START).card == first
+
+
+def test_learning_cards_due_now_come_before_new_cards(learner, small_deck):
+    first = upcoming(learner, small_deck, START).card
+    answer(learner, first, Rating.AGAIN, START, "t1")  # due again in 1 minute
+    assert upcoming(learner, small_deck, START).card != first  # not yet due: a new card
+    assert upcoming(learner, small_deck, START + timedelta(minutes=2)).card == first
+
+
+def test_most_overdue_review_comes_first(learner, small_deck):
+    cards = list(small_deck.cards.active().order_by("order")[:2])
+    for index, item in enumerate(cards):
+        answer(learner, item, Rating.EASY, START, f"e{index}")
+    ReviewState.objects.filter(card=cards[0]).update(due=START + timedelta(days=2))
+    ReviewState.objects.filter(card=cards[1]).update(due=START + timedelta(days=1))
+    later = START + timedelta(days=3)
+    assert upcoming(learner, small_deck, later).card == cards[1]
+
+
+def test_learning_cards_due_later_today_come_back_when_nothing_else_is_left(learner, small_deck):
+    profile = learner.study_profile
+    profile.new_per_day = 1
+    profile.save()
+    first = upcoming(learner, small_deck, START).card
+    answer(learner, first, Rating.GOOD, START, "g1")  # due in 10 minutes
+    next_up = upcoming(learner, small_deck, START + timedelta(minutes=1))
+    assert next_up.card == first and next_up.state is not None
+
+
+def test_new_cards_per_day_limit(learner, small_deck):
+    profile = learner.study_profile
+    profile.new_per_day = 2
+    profile.save()
+    for index in range(2):
+        card = upcoming(learner, small_deck, START).card
+        answer(learner, card, Rating.EASY, START + timedelta(seconds=index), f"n{index}")
+    assert left(learner, small_deck, START).new == 0
+    assert upcoming(learner, small_deck, START + timedelta(minutes=1)) is None
+
+
+def test_reviews_per_day_limit(learner, small_deck):
+    profile = learner.study_profile
+    profile.reviews_per_day = 1
+    profile.save()
+    cards = list(small_deck.cards.active()[:3])
+    for index, item in enumerate(cards):
+        answer(learner, item, Rating.EASY, START - timedelta(days=30), f"r{index}")
+    ReviewState.objects.filter(user=learner).update(due=START - timedelta(days=1))
+    assert left(learner, small_deck, START).review == 1
+    answer(learner, cards[0], Rating.GOOD, START, "today")
+    assert left(learner, small_deck, START).review == 0
+
+
+def test_counts_add_up_for_a_fresh_learner(learner, small_deck):
+    counts = left(learner, small_deck, START)
+    assert counts.new == min(20, small_deck.cards.active().count())
+    assert counts.learning == counts.review == 0
+
+
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Asia/Tokyo"])
+def test_new_card_limit_resets_at_the_learner_s_day_start_not_utc_midnight(learner, content, zone):
+    deck = Deck.objects.get(slug="all")
+    profile = learner.study_profile
+    profile.time_zone = zone
+    profile.new_per_day = 1
+    profile.save()
+    local = ZoneInfo(zone)
+    before_rollover = datetime(2026, 6, 10, 3, 59, tzinfo=local).astimezone(UTC)
+    after_rollover = datetime(2026, 6, 10, 4, 1, tzinfo=local).astimezone(UTC)
+    card = upcoming(learner, deck, before_rollover).card
+    answer(learner, card, Rating.EASY, before_rollover, "late-night")
+    assert left(learner, deck, before_rollover + timedelta(seconds=30)).new == 0
+    assert left(learner, deck, after_rollover).new == 1
+
+
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Asia/Tokyo"])
+def test_review_limit_resets_at_day_start(learner, content, zone):
+    deck = Deck.objects.get(slug="all")
+    profile = learner.study_profile
+    profile.time_zone = zone
+    profile.reviews_per_day = 1
+    profile.save()
+    local = ZoneInfo(zone)
+    before_rollover = datetime(2026, 6, 10, 3, 59, tzinfo=local).astimezone(UTC)
+    after_rollover = datetime(2026, 6, 10, 4, 1, tzinfo=local).astimezone(UTC)
+    cards = list(Card.objects.active()[:2])
+    for index, item in enumerate(cards):
+        answer(learner, item, Rating.EASY, before_rollover - timedelta(days=20), f"old{index}")
+    ReviewState.objects.filter(user=learner).update(due=before_rollover - timedelta(days=1))
+    answer(learner, cards[0], Rating.GOOD, before_rollover, "review-before")
+    assert left(learner, deck, before_rollover + timedelta(seconds=30)).review == 0
+    assert left(learner, deck, after_rollover).review == 1
+
+
+def test_study_day_spans_the_day_start_hour_in_local_time(learner):
+    profile = learner.study_profile
+    profile.time_zone = "Asia/Tokyo"
+    local = ZoneInfo("Asia/Tokyo")
+    day = profile.study_day(datetime(2026, 6, 10, 3, 59, tzinfo=local))
+    assert day.start == datetime(2026, 6, 9, 4, 0, tzinfo=local)
+    assert day.end == datetime(2026, 6, 10, 4, 0, tzinfo=local)
+
+
+def test_retired_cards_never_come_up(learner, small_deck):
+    first = upcoming(learner, small_deck, START).card
+    Card.objects.filter(pk=first.pk).update(retired=True)
+    assert upcoming(learner, small_deck, START).card != first
+
+
+def test_next_due_at_is_the_earliest_due(learner, small_deck):
+    card = upcoming(learner, small_deck, START).card
+    answer(learner, card, Rating.EASY, START, "x")
+    state = ReviewState.objects.get(user=learner, card=card)
+    assert queue.next_due_at(user=learner, deck=small_deck) == state.due

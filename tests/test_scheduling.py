@@ -1,0 +1,249 @@
+"""scheduling.py: FSRS-6 exactly as py-fsrs computes it, recorded once, undone exactly."""
+
+from datetime import UTC, datetime, timedelta
+
+import fsrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from study import scheduling
+from study.models import Card, Rating, ReviewKind, ReviewLog, ReviewState
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def no_fuzz(settings):
+    settings.FSRS_ENABLE_FUZZING = False
+
+
+@pytest.fixture
+def card(content) -> Card:
+    return Card.objects.active().first()
+
+
+def answer(user, card, rating, now, token=None) -> ReviewLog:
+    state = ReviewState.objects.filter(user=user, card=card).first()
+    return scheduling.review(
+        user=user,
+        profile=user.study_profile,
+        card_id=card.pk,
+        rating=rating,
+        expected_version=state.version if state else 0,
+        token=token or f"t-{now.timestamp()}-{rating}",
+        now=now,
+    )
+
+
+review_sequences = st.lists(
+    st.tuples(
+        st.sampled_from(list(Rating.values)),
+        st.integers(min_value=0, max_value=60 * 24 * 60),  # minutes until the next review
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(sequence=review_sequences)
+def test_stored_state_replays_py_fsrs_exactly(no_fuzz, learner, card, sequence):
+    ReviewLog.objects.filter(user=learner).delete()
+    ReviewState.objects.filter(user=learner).delete()
+    reference = fsrs.Scheduler(enable_fuzzing=False)
+    expected = fsrs.Card(card_id=card.pk)
+    now = START
+    for index, (rating, gap_minutes) in enumerate(sequence):
+        answer(learner, card, rating, now, token=f"replay-{index}")
+        expected, _ = reference.review_card(expected, fsrs.Rating(rating), review_datetime=now)
+        stored = ReviewState.objects.get(user=learner, card=card)
+        assert stored.state == expected.state
+        assert stored.step == expected.step
+        assert stored.stability == pytest.approx(expected.stability, rel=1e-12)
+        assert stored.difficulty == pytest.approx(expected.difficulty, rel=1e-12)
+        assert stored.due == expected.due
+        assert stored.last_review == expected.last_review
+        now += timedelta(minutes=gap_minutes)
+
+
+@pytest.mark.parametrize("rating", Rating.values)
+def test_preview_equals_the_outcome_with_fuzz_on(learner, card, rating):
+    # Bring the card into Review with a long interval, where fuzz matters.
+    answer(learner, card, Rating.EASY, START, token="first")
+    state = ReviewState.objects.get(user=learner, card=card)
+    answer(learner, card, Rating.GOOD, state.due, token="second")
+    state = ReviewState.objects.get(user=learner, card=card)
+    now = state.due + timedelta(days=3)
+    shown = scheduling.preview(
+        profile=learner.study_profile, user_id=learner.pk, card_id=card.pk, state=state, now=now
+    )
+    assert shown[Rating.GOOD].interval.days > 2  # long enough to be fuzzed
+    answer(learner, card, rating, now, token="previewed")
+    stored = ReviewState.objects.get(user=learner, card=card)
+    assert stored.due == shown[rating].due
+    assert stored.stability == pytest.approx(shown[rating].stability)
+
+
+def test_fuzz_spreads_intervals_across_cards(learner, content):
+    """Fuzz is deterministic per card, not constant: siblings do not all land on one day."""
+    cards = list(Card.objects.active()[:12])
+    intervals = set()
+    for index, item in enumerate(cards):
+        answer(learner, item, Rating.EASY, START, token=f"a{index}")
+        state = ReviewState.objects.get(user=learner, card=item)
+        later = state.due
+        answer(learner, item, Rating.EASY, later, token=f"b{index}")
+        state.refresh_from_db()
+        intervals.add((state.due - later).days)
+    assert len(intervals) > 1
+
+
+@pytest.mark.parametrize(
+    ("interval", "label"),
+    [
+        (timedelta(seconds=30), "<1m"),
+        (timedelta(minutes=1), "1m"),
+        (timedelta(minutes=10), "10m"),
+        (timedelta(hours=3), "3h"),
+        (timedelta(days=3), "3d"),
+        (timedelta(days=36), "1.2mo"),
+        (timedelta(days=800), "2.2y"),
+    ],
+)
+def test_intervals_are_labelled_like_anki(interval, label):
+    assert scheduling.format_interval(interval) == label
+
+
+def test_a_double_submit_is_recorded_once(learner, card):
+    answer(learner, card, Rating.GOOD, START, token="same")
+    with pytest.raises(scheduling.DuplicateReview):
+        scheduling.review(
+            user=learner,
+            profile=learner.study_profile,
+            card_id=card.pk,
+            rating=Rating.GOOD,
+            expected_version=0,
+            token="same",
+            now=START + timedelta(seconds=1),
+        )
+    assert ReviewLog.objects.filter(user=learner).count() == 1
+    assert ReviewState.objects.get(user=learner, card=card).reps == 1
+
+
+def test_a_stale_form_is_refused_and_writes_nothing(learner, card):
+    answer(learner, card, Rating.GOOD, START)
+    with pytest.raises(scheduling.ReviewError) as error:
+        scheduling.review(
+            user=learner,
+            profile=learner.study_profile,
+            card_id=card.pk,
+            rating=Rating.GOOD,
+            expected_version=0,
+            token="other-tab",
+            now=START + timedelta(minutes=1),
+        )
+    assert error.value.status == 409
+    assert ReviewLog.objects.filter(user=learner).count() == 1
+
+
+@pytest.mark.parametrize("rating", [0, 5, -1, 99])
+def test_a_rating_outside_one_to_four_is_refused(learner, card, rating):
+    with pytest.raises(scheduling.ReviewError):
+        answer(learner, card, rating, START)
+    assert not ReviewLog.objects.exists()
+    assert not ReviewState.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_after_the_log_insert_leaves_both_unchanged(content, learner, monkeypatch):
+    card = Card.objects.active().first()
+    answer(learner, card, Rating.GOOD, START, token="first")
+    before = ReviewState.objects.get(user=learner, card=card).snapshot()
+
+    def explode(self, *args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ReviewState, "save", explode)
+    with pytest.raises(RuntimeError):
+        answer(learner, card, Rating.AGAIN, START + timedelta(minutes=5), token="second")
+    monkeypatch.undo()
+    assert list(ReviewLog.objects.values_list("token", flat=True)) == ["first"]
+    assert ReviewState.objects.get(user=learner, card=card).snapshot() == before
+
+
+def test_undo_restores_the_previous_state_exactly(learner, card):
+    answer(learner, card, Rating.GOOD, START, token="one")
+    before = ReviewState.objects.get(user=learner, card=card).snapshot()
+    answer(learner, card, Rating.AGAIN, START + timedelta(minutes=9), token="two")
+    undone = scheduling.undo_last(user=learner)
+    assert undone.token == "two"
+    assert ReviewState.objects.get(user=learner, card=card).snapshot() == before
+    assert list(ReviewLog.objects.values_list("token", flat=True)) == ["one"]
+
+
+def test_undoing_a_first_review_makes_the_card_new_again(learner, card):
+    answer(learner, card, Rating.GOOD, START)
+    scheduling.undo_last(user=learner)
+    assert not ReviewState.objects.filter(user=learner).exists()
+    assert not ReviewLog.objects.filter(user=learner).exists()
+
+
+def test_several_undos_walk_back_through_the_session(learner, content):
+    cards = list(Card.objects.active()[:3])
+    for index, item in enumerate(cards):
+        answer(learner, item, Rating.GOOD, START + timedelta(minutes=index), token=f"u{index}")
+    undone = [scheduling.undo_last(user=learner).card_id for _ in cards]
+    assert undone == [item.pk for item in reversed(cards)]
+    assert scheduling.undo_last(user=learner) is None
+
+
+def test_undo_only_touches_the_learner_s_own_reviews(learner, other_learner, card):
+    answer(learner, card, Rating.GOOD, START, token="mine")
+    assert scheduling.undo_last(user=other_learner) is None
+    assert ReviewLog.objects.filter(user=learner).count() == 1
+
+
+def test_logs_record_kind_and_before_after(learner, card):
+    first = answer(learner, card, Rating.GOOD, START, token="k1")
+    second = answer(learner, card, Rating.GOOD, START + timedelta(minutes=10), token="k2")
+    assert first.kind == ReviewKind.NEW and first.before is None
+    assert second.kind == ReviewKind.LEARNING
+    assert second.before == first.after
+
+
+def test_lapses_count_forgotten_review_cards(learner, card):
+    answer(learner, card, Rating.EASY, START, token="l1")
+    state = ReviewState.objects.get(user=learner, card=card)
+    answer(learner, card, Rating.AGAIN, state.due, token="l2")
+    assert ReviewState.objects.get(user=learner, card=card).lapses == 1
+
+
+@pytest.mark.parametrize("days", [0, 1, 5, 30])
+def test_retrievability_matches_py_fsrs_on_whole_days(days):
+    reference = fsrs.Scheduler()
+    memory = fsrs.Card(card_id=1, state=fsrs.State.Review, stability=7.5, difficulty=5.0)
+    memory.last_review = START
+    now = START + timedelta(days=days)
+    ours = scheduling.retrievability(
+        stability=7.5, last_review=START, now=now, decay=scheduling.DEFAULT_PARAMETERS[20]
+    )
+    assert ours == pytest.approx(reference.get_card_retrievability(memory, now))
+
+
+def test_scheduler_follows_the_learner_s_profile(learner):
+    profile = learner.study_profile
+    profile.desired_retention = 0.8
+    profile.learning_steps = [2, 15]
+    built = scheduling.scheduler_for(profile)
+    assert built.desired_retention == 0.8
+    assert built.learning_steps == (timedelta(minutes=2), timedelta(minutes=15))
+    assert built.parameters == scheduling.DEFAULT_PARAMETERS
+    assert built.maximum_interval == 36500
+
+
+def test_validate_parameters_explains_wrong_length():
+    assert "21" in scheduling.validate_parameters([0.5] * 5)
+    assert scheduling.validate_parameters(list(scheduling.DEFAULT_PARAMETERS)) is None
