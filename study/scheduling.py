@@ -302,6 +302,63 @@ def decay_for(profile: StudyProfile) -> float:
     return (tuple(profile.parameters) or DEFAULT_PARAMETERS)[20]
 
 
+def replay(*, user_id: int, card_id: int, profile: StudyProfile, history) -> ReviewState:
+    """The state `history` [(rating, reviewed_at), ...] leads to under `profile` (pure).
+
+    Each step is the same `outcome` (with the same fuzz seed) that `review` used, so replaying
+    under unchanged settings reproduces the stored state exactly.
+    """
+    state: ReviewState | None = None
+    for reps, (rating, reviewed_at) in enumerate(history):
+        result = outcome(
+            profile=profile,
+            state=state,
+            rating=rating,
+            now=reviewed_at,
+            seed=fuzz_seed(user_id=user_id, card_id=card_id, reps=reps),
+        )
+        kind = ReviewKind.NEW if state is None else state.state
+        if state is None:
+            state = ReviewState(user_id=user_id, card_id=card_id)
+        _apply(state, result, lapsed=kind == ReviewKind.REVIEW and rating == Rating.AGAIN)
+    if state is None:
+        raise ValueError("Cannot replay an empty history.")
+    return state
+
+
+def reschedule_all(*, user, profile: StudyProfile) -> int:
+    """Replay every reviewed card's log under the profile's current parameters and retention.
+
+    Like Anki's "reschedule cards on change": explicit, one transaction, two reads and one
+    bulk write whatever the history size. Versions are bumped, so an answer form opened
+    before is stale. Returns how many cards were rescheduled.
+    """
+    with transaction.atomic():
+        states = list(ReviewState.objects.select_for_update().filter(user=user))
+        histories: dict[int, list[tuple[int, datetime]]] = {}
+        logs = (
+            ReviewLog.objects.filter(user=user)
+            .order_by("card_id", "reviewed_at", "pk")
+            .values_list("card_id", "rating", "reviewed_at")
+        )
+        for card_id, rating, reviewed_at in logs:
+            histories.setdefault(card_id, []).append((rating, reviewed_at))
+        changed = []
+        for state in states:
+            history = histories.get(state.card_id)
+            if not history:
+                continue  # no log to replay (should not happen): leave it as it is
+            new = replay(user_id=user.pk, card_id=state.card_id, profile=profile, history=history)
+            for name in (*ReviewState.SNAPSHOT_FIELDS, "lapses"):
+                setattr(state, name, getattr(new, name))
+            state.version += 1
+            changed.append(state)
+        ReviewState.objects.bulk_update(
+            changed, [*ReviewState.SNAPSHOT_FIELDS, "lapses", "version"], batch_size=500
+        )
+        return len(changed)
+
+
 def format_interval(interval: timedelta) -> str:
     """Anki-style short interval: <1m, 10m, 3h, 3d, 1.2mo, 2.1y."""
     seconds = interval.total_seconds()
@@ -331,6 +388,8 @@ __all__ = [
     "format_interval",
     "outcome",
     "preview",
+    "replay",
+    "reschedule_all",
     "retrievability",
     "review",
     "scheduler_for",
