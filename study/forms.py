@@ -1,9 +1,11 @@
+from datetime import date
+
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 
 from . import scheduling
-from .models import StudyProfile
+from .models import Assignment, Classroom, Deck, StudyProfile
 
 
 class SignupForm(UserCreationForm):
@@ -11,6 +13,96 @@ class SignupForm(UserCreationForm):
 
     class Meta(UserCreationForm.Meta):
         fields = ("username",)
+
+
+# --- classrooms ---------------------------------------------------------------
+
+
+class ClassroomForm(forms.ModelForm):
+    """Create or rename a classroom; names are unique among the owner's active classrooms."""
+
+    class Meta:
+        model = Classroom
+        fields = ("name",)
+        help_texts = {"name": "Shown to learners, e.g. “Neuro 101 — autumn term”."}
+
+    def __init__(self, *args, owner, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        clash = Classroom.objects.active().filter(owner=self.owner, name__iexact=name)
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise ValidationError("You already have an active classroom with this name.")
+        return name
+
+
+class AssignmentForm(forms.ModelForm):
+    """A deck the instructor may use, a due date not in the past, a recall target in %."""
+
+    target_percent = forms.IntegerField(
+        label="Target predicted recall (%)",
+        min_value=50,
+        max_value=97,
+        initial=80,
+        help_text=(
+            "Done means every card of the deck started and the mean predicted recall on the "
+            "due date at least this high. 50–97 %."
+        ),
+    )
+
+    class Meta:
+        model = Assignment
+        fields = ("deck", "due_date")
+        widgets = {"due_date": forms.DateInput(attrs={"type": "date"})}
+        help_texts = {"due_date": "The last day of the assignment (YYYY-MM-DD)."}
+        error_messages = {
+            "deck": {"invalid_choice": "Pick one of the decks listed: that deck is not available."},
+            "due_date": {"invalid": "Enter the due date as YYYY-MM-DD, e.g. 2030-01-31."},
+        }
+
+    def __init__(self, *args, classroom: Classroom, user, today: date, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.classroom = classroom
+        self.today = today
+        self.fields["deck"].queryset = Deck.objects.visible_to(user)
+        if self.instance.pk:
+            self.fields["target_percent"].initial = round(self.instance.target_recall * 100)
+
+    def clean_deck(self) -> Deck:
+        deck = self.cleaned_data["deck"]
+        taken = self.classroom.assignments.filter(deck=deck).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError("This deck is already assigned to this classroom: edit it.")
+        return deck
+
+    def clean_due_date(self) -> date:
+        due_date = self.cleaned_data["due_date"]
+        unchanged = self.instance.pk and due_date == self.instance.due_date
+        if due_date < self.today and not unchanged:
+            raise ValidationError("The due date cannot be in the past.")
+        return due_date
+
+    def save(self, commit: bool = True) -> Assignment:
+        self.instance.classroom = self.classroom
+        self.instance.target_recall = self.cleaned_data["target_percent"] / 100
+        return super().save(commit=commit)
+
+
+class JoinForm(forms.Form):
+    code = forms.CharField(
+        label="Join code",
+        max_length=32,
+        help_text="8 characters from your instructor, e.g. K7M2QX9P.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+
+    def clean_code(self) -> str:
+        # People type codes with spaces or dashes, in any case.
+        return "".join(ch for ch in self.cleaned_data["code"].upper() if ch.isalnum())
 
 
 # --- learner settings -----------------------------------------------------------

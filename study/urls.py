@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import insight
+from .views import classrooms, insight
 from .views import study as views
 
 app_name = "study"
@@ -18,4 +18,41 @@ urlpatterns = [
     path("stats/rows/<int:attribute_id>/study/", insight.study_row, name="study_row"),
     path("settings/", insight.settings_page, name="settings"),
     path("settings/optimize/", insight.optimize, name="optimize"),
+    # classrooms: instructors manage, learners join
+    path("classrooms/", classrooms.index, name="classrooms"),
+    path("classrooms/new/", classrooms.classroom_create, name="classroom_create"),
+    path("classrooms/join/", classrooms.join_by_code, name="classroom_join"),
+    path("classrooms/<int:pk>/", classrooms.dashboard, name="classroom"),
+    path("classrooms/<int:pk>/edit/", classrooms.classroom_edit, name="classroom_edit"),
+    path("classrooms/<int:pk>/archive/", classrooms.classroom_archive, name="classroom_archive"),
+    path("classrooms/<int:pk>/code/", classrooms.classroom_code, name="classroom_code"),
+    path("classrooms/<int:pk>/leave/", classrooms.leave, name="classroom_leave"),
+    path("classrooms/<int:pk>/gradebook.csv", classrooms.gradebook, name="classroom_gradebook"),
+    path("classrooms/<int:pk>/roster/", classrooms.roster, name="classroom_roster"),
+    path(
+        "classrooms/<int:pk>/roster/<int:user_pk>/remove/",
+        classrooms.roster_remove,
+        name="classroom_roster_remove",
+    ),
+    path(
+        "classrooms/<int:pk>/assignments/new/",
+        classrooms.assignment_create,
+        name="assignment_create",
+    ),
+    path(
+        "classrooms/<int:pk>/assignments/<int:assignment_pk>/edit/",
+        classrooms.assignment_edit,
+        name="assignment_edit",
+    ),
+    path(
+        "classrooms/<int:pk>/assignments/<int:assignment_pk>/delete/",
+        classrooms.assignment_delete,
+        name="assignment_delete",
+    ),
+    path(
+        "classrooms/<int:pk>/assignments/<int:assignment_pk>/learners/<int:user_pk>/",
+        classrooms.learner_detail,
+        name="classroom_learner",
+    ),
+    path("join/<str:code>/", classrooms.join_by_link, name="join"),
 ]

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import queue, scheduling
+from .. import progress, queue, scheduling
 from ..forms import SignupForm
 from ..models import Card, Comparison, Deck, Rating, ReviewState
 
@@ -60,7 +60,9 @@ def home(request: HttpRequest) -> HttpResponse:
     new_left = max(0, profile.new_per_day - done.new)
     for deck in decks:
         deck.new_today = min(deck.new_count, new_left)
-    return render(request, "study/home.html", {"decks": decks, "done": done})
+    # Assigned decks come first, with the learner's own progress toward each target.
+    assigned = progress.learner_assignments(user=request.user, now=now)
+    return render(request, "study/home.html", {"decks": decks, "done": done, "assigned": assigned})
 
 
 def _mine(user) -> Q:

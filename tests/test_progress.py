@@ -1,0 +1,265 @@
+"""Dashboard figures on a constructed history at a pinned time.
+
+With FSRS, predicted recall is exactly 0.9 when the time since the last review equals the
+stability, and 1.0 right after a review: known states give known figures.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import time_machine
+from model_bakery import baker
+
+from study import progress, scheduling
+from study.models import Assignment, Card, Classroom, Deck, Enrollment, ReviewLog, StudyProfile
+from study.progress import Status
+
+NOW = datetime(2030, 3, 10, 12, 0, tzinfo=UTC)
+CREATED = datetime(2030, 3, 1, 12, 0, tzinfo=UTC)
+DUE = date(2030, 3, 20)  # ends 2030-03-21 00:00 UTC: 9 of 19.5 days elapsed at NOW (46 %)
+
+
+@pytest.fixture
+def pinned():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def cards(content) -> list[Card]:
+    """Four lesion-sign cards, each from a different attribute."""
+    picked, seen = [], set()
+    for card in Card.objects.active().filter(group="lesion_signs", attribute__isnull=False):
+        if card.attribute_id not in seen:
+            picked.append(card)
+            seen.add(card.attribute_id)
+        if len(picked) == 4:
+            break
+    return picked
+
+
+@pytest.fixture
+def assignment(cards, instructor) -> Assignment:
+    deck = Deck.objects.create(slug="mini", name="Mini")
+    deck.cards.set(cards)
+    classroom = Classroom.objects.create(owner=instructor, name="Neuro")
+    assignment = Assignment.objects.create(classroom=classroom, deck=deck, due_date=DUE)
+    Assignment.objects.filter(pk=assignment.pk).update(created_at=CREATED)
+    assignment.refresh_from_db()
+    return assignment
+
+
+def enrol(assignment: Assignment, username: str):
+    user = baker.make("auth.User", username=username)
+    Enrollment.objects.create(classroom=assignment.classroom, user=user)
+    return user
+
+
+def remember(user, card: Card, *, stability: float, days_ago: float) -> None:
+    baker.make(
+        "study.ReviewState",
+        user=user,
+        card=card,
+        state=2,
+        stability=stability,
+        difficulty=5.0,
+        last_review=NOW - timedelta(days=days_ago),
+        due=NOW + timedelta(days=1),
+    )
+
+
+def cell_of(assignment: Assignment, user) -> progress.Cell:
+    dashboard = progress.classroom_dashboard(classroom=assignment.classroom, now=NOW)
+    row = next(row for row in dashboard.rows if row.learner == user)
+    return row.cell_for(assignment.pk)
+
+
+def test_recall_is_nine_tenths_when_elapsed_time_equals_stability(assignment, cards, pinned):
+    user = enrol(assignment, "bob")
+    for card in cards[:2]:
+        remember(user, card, stability=10, days_ago=10)
+    cell = cell_of(assignment, user)
+    assert cell.started == 2
+    assert cell.total == 4
+    assert cell.mean_recall == pytest.approx(0.9)
+
+
+def test_mean_recall_averages_started_cards_only(assignment, cards, pinned):
+    user = enrol(assignment, "bob")
+    remember(user, cards[0], stability=10, days_ago=10)  # 0.9
+    remember(user, cards[1], stability=10, days_ago=0)  # 1.0
+    assert cell_of(assignment, user).mean_recall == pytest.approx(0.95)
+
+
+def test_recall_uses_the_learners_own_decay(assignment, cards, pinned):
+    user = enrol(assignment, "bob")
+    parameters = list(scheduling.DEFAULT_PARAMETERS)
+    parameters[20] = 0.5
+    StudyProfile.objects.filter(user=user).update(parameters=parameters)
+    remember(user, cards[0], stability=10, days_ago=30)
+    expected = scheduling.retrievability(
+        stability=10, last_review=NOW - timedelta(days=30), now=NOW, decay=0.5
+    )
+    assert cell_of(assignment, user).mean_recall == pytest.approx(expected)
+    assert expected != pytest.approx(
+        scheduling.retrievability(
+            stability=10,
+            last_review=NOW - timedelta(days=30),
+            now=NOW,
+            decay=scheduling.DEFAULT_PARAMETERS[20],
+        )
+    )
+
+
+def test_every_card_started_with_lasting_memory_is_done(assignment, cards, pinned):
+    user = enrol(assignment, "amy")
+    for card in cards:
+        remember(user, card, stability=100, days_ago=100)  # 0.9 now, ~0.89 on the due date
+    cell = cell_of(assignment, user)
+    assert cell.recall_at_due > assignment.target_recall
+    assert cell.status == Status.DONE
+
+
+def test_every_card_started_but_fading_before_the_due_date_is_on_track(assignment, cards, pinned):
+    user = enrol(assignment, "eve")
+    for card in cards:
+        remember(user, card, stability=1, days_ago=1)  # 0.9 now, far lower in 10.5 days
+    cell = cell_of(assignment, user)
+    assert cell.mean_recall == pytest.approx(0.9)
+    assert cell.recall_at_due < assignment.target_recall
+    assert cell.status == Status.ON_TRACK
+
+
+def test_started_share_above_elapsed_share_is_on_track(assignment, cards, pinned):
+    user = enrol(assignment, "bob")
+    for card in cards[:2]:  # 50 % started, 46 % of the time used
+        remember(user, card, stability=10, days_ago=1)
+    assert cell_of(assignment, user).status == Status.ON_TRACK
+
+
+def test_started_share_below_elapsed_share_is_behind(assignment, cards, pinned):
+    user = enrol(assignment, "cat")
+    remember(user, cards[0], stability=10, days_ago=1)  # 25 % started, 46 % of the time used
+    assert cell_of(assignment, user).status == Status.BEHIND
+
+
+def test_nothing_started_is_not_started(assignment, pinned):
+    user = enrol(assignment, "dan")
+    cell = cell_of(assignment, user)
+    assert cell.status == Status.NOT_STARTED
+    assert cell.mean_recall is None
+
+
+def test_past_due_and_not_done_is_behind_and_overdue(assignment, cards):
+    user = enrol(assignment, "eve")
+    for card in cards:
+        remember(user, card, stability=1, days_ago=1)
+    later = datetime(2030, 3, 21, 0, 0, tzinfo=UTC)  # the due date just ended
+    dashboard = progress.classroom_dashboard(classroom=assignment.classroom, now=later)
+    cell = dashboard.rows[0].cell_for(assignment.pk)
+    assert cell.status == Status.BEHIND
+    assert cell.overdue
+
+
+def test_reviews_are_counted_over_the_last_seven_days_only(assignment, cards, pinned):
+    user = enrol(assignment, "bob")
+    remember(user, cards[0], stability=10, days_ago=1)
+    for n, days_ago in enumerate([0.5, 3, 6.9, 7.5, 20]):
+        baker.make(
+            ReviewLog,
+            user=user,
+            card=cards[0],
+            rating=3,
+            kind=2,
+            after={},
+            reviewed_at=NOW - timedelta(days=days_ago),
+            token=f"t{n}",
+        )
+    assert cell_of(assignment, user).reviews_recent == 3
+
+
+def test_reviews_of_cards_outside_the_deck_are_not_counted(assignment, cards, pinned):
+    user = enrol(assignment, "bob")
+    outside = Card.objects.exclude(pk__in=[c.pk for c in cards]).first()
+    baker.make(
+        ReviewLog,
+        user=user,
+        card=outside,
+        rating=3,
+        kind=0,
+        after={},
+        reviewed_at=NOW - timedelta(hours=1),
+        token="x",
+    )
+    remember(user, outside, stability=10, days_ago=0)
+    cell = cell_of(assignment, user)
+    assert (cell.started, cell.reviews_recent) == (0, 0)
+
+
+def test_learner_without_review_for_three_days_is_flagged(assignment, cards, pinned):
+    idle = enrol(assignment, "idle")
+    busy = enrol(assignment, "busy")
+    remember(idle, cards[0], stability=10, days_ago=3.5)
+    remember(busy, cards[0], stability=10, days_ago=2)
+    rows = {
+        row.learner.username: row
+        for row in progress.classroom_dashboard(classroom=assignment.classroom, now=NOW).rows
+    }
+    assert rows["idle"].inactive
+    assert not rows["busy"].inactive
+
+
+def test_weak_spots_list_the_attributes_remembered_worst_first(assignment, cards, pinned):
+    one, two = enrol(assignment, "one"), enrol(assignment, "two")
+    remember(one, cards[0], stability=10, days_ago=10)  # 0.9
+    remember(two, cards[0], stability=10, days_ago=0)  # 1.0
+    remember(one, cards[1], stability=1, days_ago=30)  # low
+    remember(one, cards[2], stability=10, days_ago=0)  # 1.0
+    dashboard = progress.classroom_dashboard(classroom=assignment.classroom, now=NOW)
+    spots = dashboard.weak_spots[assignment.pk]
+    assert [spot.name for spot in spots] == [
+        cards[1].attribute.name,
+        cards[0].attribute.name,
+        cards[2].attribute.name,
+    ]
+    assert spots[1].mean_recall == pytest.approx(0.95)
+    assert spots[1].samples == 2
+
+
+def test_learner_cards_show_only_the_assignment_deck(assignment, cards, pinned):
+    user = enrol(assignment, "bob")
+    remember(user, cards[0], stability=10, days_ago=10)
+    outside = Card.objects.exclude(pk__in=[c.pk for c in cards]).first()
+    remember(user, outside, stability=10, days_ago=10)
+    items = progress.learner_cards(user=user, assignment=assignment, now=NOW)
+    assert {item.card.pk for item in items} == {c.pk for c in cards}
+    started = [item for item in items if item.state is not None]
+    assert [item.card.pk for item in started] == [cards[0].pk]
+    assert started[0].recall == pytest.approx(0.9)
+
+
+def test_learner_assignments_skip_archived_classrooms(assignment, pinned):
+    user = enrol(assignment, "bob")
+    assert [c.assignment for c in progress.learner_assignments(user=user, now=NOW)] == [assignment]
+    Classroom.objects.filter(pk=assignment.classroom_id).update(archived=True)
+    assert progress.learner_assignments(user=user, now=NOW) == []
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (CREATED - timedelta(days=1), 0.0),
+        (CREATED, 0.0),
+        (datetime(2030, 3, 11, 6, 0, tzinfo=UTC), 0.5),
+        (datetime(2030, 4, 1, tzinfo=UTC), 1.0),
+    ],
+)
+def test_elapsed_fraction_is_clamped_share_of_the_window(now, expected):
+    due_at = progress.due_moment(DUE)
+    assert progress.elapsed_fraction(created_at=CREATED, due_at=due_at, now=now) == pytest.approx(
+        expected
+    )
+
+
+def test_due_moment_is_the_end_of_the_due_date():
+    assert progress.due_moment(DUE) == datetime(2030, 3, 21, tzinfo=UTC)
