@@ -1,3 +1,4 @@
+import zoneinfo
 from datetime import date
 
 from django import forms
@@ -9,10 +10,26 @@ from .models import Assignment, Classroom, Deck, StudyProfile
 
 
 class SignupForm(UserCreationForm):
-    """Sign-up makes a plain learner: never staff, never an instructor."""
+    """Sign-up makes a plain learner: never staff, never an instructor.
+
+    `time_zone` is filled from the browser by static/js/timezone.js; without JS (or with
+    an unknown zone) the learner starts on UTC and can change it in settings.
+    """
+
+    time_zone = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
 
     class Meta(UserCreationForm.Meta):
         fields = ("username",)
+
+    def clean_time_zone(self) -> str:
+        zone = self.cleaned_data.get("time_zone") or ""
+        return zone if zone in zoneinfo.available_timezones() else "UTC"
+
+    def save(self, commit: bool = True):
+        user = super().save(commit=commit)
+        if commit:
+            StudyProfile.objects.filter(user=user).update(time_zone=self.cleaned_data["time_zone"])
+        return user
 
 
 # --- classrooms ---------------------------------------------------------------

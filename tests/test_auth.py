@@ -88,3 +88,33 @@ def test_password_change_works(learner_client, learner):
     assert response.status_code == 302
     learner.refresh_from_db()
     assert learner.check_password(new)
+
+
+def test_signup_takes_the_time_zone_from_the_browser(client, db):
+    client.post(
+        reverse("study:signup"),
+        {
+            "username": "tokyo",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "time_zone": "Asia/Tokyo",
+        },
+    )
+    assert User.objects.get(username="tokyo").study_profile.time_zone == "Asia/Tokyo"
+
+
+@pytest.mark.parametrize("zone", ["", "Mars/Olympus_Mons", "x" * 64])
+def test_signup_falls_back_to_utc_for_unknown_time_zones(client, db, zone):
+    response = client.post(
+        reverse("study:signup"),
+        {"username": "nowhere", "password1": PASSWORD, "password2": PASSWORD, "time_zone": zone},
+    )
+    assert response.status_code == 302
+    assert User.objects.get(username="nowhere").study_profile.time_zone == "UTC"
+
+
+def test_an_empty_signup_post_is_refused_with_errors(client, db):
+    response = client.post(reverse("study:signup"), {})
+    assert response.status_code == 400
+    assert b"This field is required" in response.content
+    assert not User.objects.exists()

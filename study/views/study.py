@@ -31,7 +31,7 @@ TOKEN_MAX_AGE = 60 * 60 * 24  # an answer form older than a day is stale
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("study:home")
-    form = SignupForm(request.POST or None)
+    form = SignupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="study.backends.ProfileModelBackend")
