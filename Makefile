@@ -54,5 +54,18 @@ check-deploy: install
 	SECRET_KEY=check-deploy-$$(date +%s)-a-long-random-looking-secret-value-xyz ALLOWED_HOSTS=example.org \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
+# Production-like serving: PostgreSQL when DATABASE_URL is set (SQLite otherwise), gunicorn
+# sized from the core count (gunicorn.conf.py). Needs SECRET_KEY and ALLOWED_HOSTS in the env.
+serve: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/gunicorn -c gunicorn.conf.py motorneuron.wsgi
+
+# A benchmark, not a test (never part of `make test` or CI): seeds a dedicated PostgreSQL
+# database once (BENCH_DATABASE_URL), runs gunicorn on a loopback port and a load generator,
+# prints a table and writes docs/performance.md. About 5-10 minutes on 2 cores.
+bench: install
+	$(BIN)/python tests/perf/bench.py
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from .views import classrooms, insight
+from .views import classrooms, health, insight
 from .views import study as views
 
 app_name = "study"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("signup/", views.signup, name="signup"),
     path("decks/<slug:slug>/", views.deck_detail, name="deck"),
     path("comparisons/<slug:slug>/", views.comparison_detail, name="comparison"),

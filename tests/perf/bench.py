@@ -1,0 +1,568 @@
+"""`make bench`: gunicorn + PostgreSQL + synthetic data + a load generator, in one run.
+
+1. Makes sure the bench database (BENCH_DATABASE_URL) holds the synthetic data of the
+   parameters below, seeding it if absent or different (seeded once, then reused), and a
+   small database with ~1 000 review states for the next-card comparison.
+2. Starts gunicorn (gunicorn.conf.py, workers from the core count) on a free loopback port,
+   DEBUG off, Redis sessions when Redis answers.
+3. Drives it with CLIENTS concurrent keep-alive clients (threads + http.client) for
+   DURATION seconds per scenario, then measures the in-process figures (queries per
+   request, next-card selection, optimizer) with bench_django.py.
+4. Prints the table and writes docs/performance.md.
+
+A benchmark, not a test: pytest never collects this file.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mnt_bench")
+SMALL_URL = os.environ.get(
+    "BENCH_SMALL_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mnt_bench_small"
+)
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+LEARNERS = int(os.environ.get("BENCH_LEARNERS", "1000"))
+DAYS = int(os.environ.get("BENCH_DAYS", "60"))
+CLASSROOMS = LEARNERS // 40  # 40 learners per class, 4 assignments each
+PAD_ACCOUNTS = int(os.environ.get("BENCH_PAD_ACCOUNTS", "10000"))  # -> ~1 M review states
+SEED = 1
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+DURATION = float(os.environ.get("BENCH_DURATION", "15"))
+WARMUP = 2.0
+TOKEN = re.compile(r'name="t" value="([^"]+)"')
+CHOICE = re.compile(r'name="choice" value="([^"]+)"')
+DOC = ROOT / "docs" / "performance.md"
+
+
+def log(message: str) -> None:
+    print(f"[bench {datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+# --- databases -------------------------------------------------------------------------
+
+
+def psql(url: str, sql: str) -> str:
+    parts = urlsplit(url)
+    admin = parts._replace(path="/postgres").geturl()
+    result = subprocess.run(
+        ["psql", admin if sql.startswith(("CREATE DATABASE", "DROP DATABASE")) else url,
+         "-Atqc", sql],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if result.returncode:
+        raise RuntimeError(result.stderr.strip())
+    return result.stdout.strip()
+
+
+def database_exists(url: str) -> bool:
+    name = urlsplit(url).path.lstrip("/")
+    admin = urlsplit(url)._replace(path="/postgres").geturl()
+    out = subprocess.run(
+        ["psql", admin, "-Atqc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return out.strip() == "1"
+
+
+def django_env(url: str, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=url,
+        DEBUG="0",
+        SECRET_KEY="bench-" + "x" * 50,
+        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        SECURE_SSL_REDIRECT="0",  # plain HTTP on loopback; TLS ends at the proxy in production
+        LOG_LEVEL="WARNING",
+        GUNICORN_ACCESSLOG="",
+    )
+    if redis_available():
+        env["REDIS_URL"] = REDIS_URL
+    env.update(extra)
+    return env
+
+
+def redis_available() -> bool:
+    parts = urlsplit(REDIS_URL)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def manage(url: str, *args: str) -> str:
+    return subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=django_env(url),
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+
+def helper(url: str, *args: str) -> dict:
+    result = subprocess.run(
+        [PYTHON, str(ROOT / "tests" / "perf" / "bench_django.py"), *args],
+        cwd=ROOT, env=django_env(url), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if result.returncode:
+        raise RuntimeError(f"bench_django.py {args[0]} failed:\n{result.stderr}")
+    start = result.stdout.index("{\n") if "{\n" in result.stdout else result.stdout.index("{")
+    return json.loads(result.stdout[start:])
+
+
+def ensure_seeded(url: str, params: str, seed_args: list[str], scale_up: int) -> dict:
+    """Seed `url` unless it already holds data seeded with exactly `params`; return its meta."""
+    if database_exists(url):
+        try:
+            meta = json.loads(psql(url, "SELECT meta FROM bench_meta") or "{}")
+        except RuntimeError:
+            meta = {}
+        if meta.get("params") == params:
+            log(f"{urlsplit(url).path} already seeded ({params}): reused")
+            return meta
+        psql(url, f"DROP DATABASE {urlsplit(url).path.lstrip('/')}")
+    psql(url, f"CREATE DATABASE {urlsplit(url).path.lstrip('/')}")
+    log(f"seeding {urlsplit(url).path}: {params}")
+    manage(url, "migrate", "--noinput", "-v0")
+    manage(url, "loaddata", "fixtures/motor_neurons.json", "-v0")
+    started = time.perf_counter()
+    seeded = manage(url, "seed_synthetic", *seed_args).strip()
+    seconds = time.perf_counter() - started
+    log(f"seed_synthetic: {seeded} (wall {seconds:.0f}s)")
+    meta = {"params": params, "seed_output": seeded, "seed_seconds": round(seconds, 1)}
+    if scale_up:
+        started = time.perf_counter()
+        meta["scale_up"] = helper(url, "scale-up", str(scale_up))
+        meta["scale_up"]["seconds"] = round(time.perf_counter() - started, 1)
+        log(f"scale-up: {meta['scale_up']}")
+    meta["seeded_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    psql(url, "CREATE TABLE bench_meta (meta text)")
+    psql(url, "INSERT INTO bench_meta VALUES ('" + json.dumps(meta).replace("'", "''") + "')")
+    return meta
+
+
+# --- gunicorn --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(url: str, port: int) -> subprocess.Popen:
+    env = django_env(url, GUNICORN_BIND=f"127.0.0.1:{port}")
+    manage(url, "collectstatic", "--noinput", "-v0")
+    process = subprocess.Popen(
+        [str(Path(PYTHON).parent / "gunicorn"), "-c", "gunicorn.conf.py", "motorneuron.wsgi"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    for _ in range(100):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError(
+        "gunicorn did not answer: " + (process.stderr.read() if process.stderr else "")
+    )
+
+
+# --- load generator ---------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    latencies: list[float] = field(default_factory=list)  # seconds, timed requests only
+    seconds: float = 0.0  # wall time of the timed phases
+    errors: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+class Session:
+    """One browser's cookies (session, CSRF); each client thread has its own connection."""
+
+    local = threading.local()
+
+    def __init__(self, port: int, session_key: str) -> None:
+        self.port = port
+        self.csrf = "".join(random.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=32))
+        self.cookie = f"sessionid={session_key}; csrftoken={self.csrf}"
+
+    @property
+    def conn(self) -> http.client.HTTPConnection:
+        if getattr(self.local, "conn", None) is None:
+            self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        return self.local.conn
+
+    @conn.setter
+    def conn(self, value: http.client.HTTPConnection) -> None:
+        self.local.conn = value
+
+    def request(self, method: str, path: str, body: dict | None = None, htmx: bool = False):
+        headers = {"Cookie": self.cookie, "Host": "127.0.0.1"}
+        data = None
+        if body is not None:
+            data = urlencode(body)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["X-CSRFToken"] = self.csrf
+        if htmx:
+            headers["HX-Request"] = "true"
+        for attempt in range(2):  # sync workers close idle connections: reopen once
+            try:
+                self.conn.request(method, path, body=data, headers=headers)
+                response = self.conn.getresponse()
+                return response.status, response.read().decode()
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def run_closed_loop(name: str, clients: list[Session], pick_path) -> Result:
+    """CLIENTS threads, each sending the next request as soon as the last one answered."""
+    result = Result(name)
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + WARMUP + DURATION
+    timed_from = time.perf_counter() + WARMUP
+
+    def worker(session_index: int) -> None:
+        rng = random.Random(session_index)
+        while (now := time.perf_counter()) < stop_at:
+            session, path = pick_path(rng)
+            started = time.perf_counter()
+            try:
+                status, _ = session.request("GET", path)
+            except (http.client.HTTPException, OSError):
+                with lock:
+                    result.errors += 1
+                continue
+            elapsed = time.perf_counter() - started
+            if now >= timed_from:
+                with lock:
+                    result.latencies.append(elapsed)
+                    result.statuses[status] = result.statuses.get(status, 0) + 1
+                    if status >= 400:
+                        result.errors += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.seconds = DURATION
+    return result
+
+
+def prepare_answer(session: Session, front_html: str | None = None) -> str | None:
+    """Untimed: show the learner's next card and its answer; return the rating form's token."""
+    if front_html is None:
+        _, front_html = session.request("GET", "/study/all/")
+    token = TOKEN.search(front_html)
+    if token is None:
+        return None  # nothing left to study today
+    params = {"t": token.group(1)}
+    if choice := CHOICE.search(front_html):
+        params["choice"] = choice.group(1)
+    status, answer_html = session.request("GET", "/study/all/answer/?" + urlencode(params))
+    token = TOKEN.search(answer_html)
+    return token.group(1) if status == 200 and token else None
+
+
+def run_reviews(sessions: list[Session]) -> Result:
+    """Rounds of: prepare one answer form per learner (untimed), then POST them all (timed).
+
+    The timed phase holds review POSTs only, so the server sees nothing else while they
+    are measured; each POST's answer (the next card's front) feeds the next round.
+    """
+    result = Result("review POST")
+    lock = threading.Lock()
+    fronts: dict[int, str | None] = dict.fromkeys(range(len(sessions)))
+    ratings = [1, 2, 3, 3, 3, 3, 3, 3, 3, 4]  # like real learners: mostly Good
+
+    def parallel(function, items) -> None:
+        items = list(items)
+        chunks = [items[i::CLIENTS] for i in range(CLIENTS)]
+        threads = [threading.Thread(target=lambda c=c: [function(x) for x in c]) for c in chunks]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    prepared: list[tuple[int, str]] = []  # (learner, answer form token), refilled each round
+    latencies: list[float] = []
+    while result.seconds < DURATION:
+        prepared.clear()
+        latencies.clear()
+
+        def prepare(index: int) -> None:
+            token = prepare_answer(sessions[index], fronts[index])
+            with lock:
+                if token:
+                    prepared.append((index, token))
+                else:
+                    del fronts[index]  # done for today: leave the pool
+
+        parallel(prepare, list(fronts))
+        if not prepared:
+            break
+        random.shuffle(prepared)
+        started = time.perf_counter()
+
+        def post(item: tuple[int, str]) -> None:
+            index, token = item
+            rating = random.choice(ratings)
+            t0 = time.perf_counter()
+            status, html = sessions[index].request(
+                "POST", "/study/all/review/", {"t": token, "rating": rating}, htmx=True
+            )
+            elapsed = time.perf_counter() - t0
+            with lock:
+                latencies.append(elapsed)
+                result.statuses[status] = result.statuses.get(status, 0) + 1
+                result.errors += status >= 400
+                fronts[index] = html if status == 200 else None
+
+        parallel(post, prepared)
+        result.seconds += time.perf_counter() - started
+        result.latencies.extend(latencies)
+    return result
+
+
+# --- the report ------------------------------------------------------------------------
+
+
+def machine() -> str:
+    load = os.getloadavg()
+    return (
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"PostgreSQL {psql(BENCH_URL, 'SHOW server_version').split()[0]}; "
+        "load average before the run "
+        f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (the machine is shared)"
+    )
+
+
+def main() -> None:
+    started = time.perf_counter()
+    if not shutil.which("psql"):
+        sys.exit("make bench needs PostgreSQL's psql client and a server (BENCH_DATABASE_URL).")
+    meta = ensure_seeded(
+        BENCH_URL,
+        f"learners={LEARNERS} days={DAYS} classrooms={CLASSROOMS} seed={SEED} pad={PAD_ACCOUNTS}",
+        ["--learners", str(LEARNERS), "--days", str(DAYS), "--classrooms", str(CLASSROOMS),
+         "--seed", str(SEED)],
+        PAD_ACCOUNTS,
+    )  # fmt: skip
+    small_meta = ensure_seeded(
+        SMALL_URL,
+        f"learners=11 days={DAYS} seed={SEED}",
+        ["--learners", "11", "--days", str(DAYS), "--seed", str(SEED), "--classrooms", "1"],
+        0,
+    )
+    host = machine()
+    sessions_data = helper(BENCH_URL, "sessions", str(LEARNERS))
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(sessions_data, handle)
+    port = free_port()
+    log(f"gunicorn on 127.0.0.1:{port}; {CLIENTS} clients, {DURATION:.0f}s per scenario")
+    server = start_gunicorn(BENCH_URL, port)
+    try:
+        learners = [Session(port, key) for key in sessions_data["learners"]]
+        instructor = [Session(port, sessions_data["instructor"]) for _ in range(CLIENTS)]
+        classrooms = sessions_data["classrooms"]
+        results = [
+            run_closed_loop(
+                "ceiling: /healthz", learners, lambda r: (r.choice(learners), "/healthz")
+            ),
+            run_closed_loop(
+                "study page GET", learners, lambda r: (r.choice(learners), "/study/all/")
+            ),
+            run_reviews(learners),
+        ]
+        if classrooms:
+            results.append(
+                run_closed_loop(
+                    "dashboard (40 learners x 4)",
+                    instructor,
+                    lambda r: (r.choice(instructor), f"/classrooms/{r.choice(classrooms)}/"),
+                )
+            )
+        workers = _workers(server)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    log("in-process measurements: queries per request, next-card selection, optimizer")
+    counts = helper(BENCH_URL, "queries", handle.name)
+    os.unlink(handle.name)
+    large = helper(BENCH_URL, "next-card")
+    small = helper(SMALL_URL, "next-card")
+    try:
+        optimizer = helper(BENCH_URL, "optimizer")
+    except RuntimeError as exc:
+        optimizer = {"error": str(exc).splitlines()[-1]}
+    report = render(
+        host, workers, meta, small_meta, results, counts, large, small, optimizer,
+        time.perf_counter() - started,
+    )  # fmt: skip
+    DOC.parent.mkdir(exist_ok=True)
+    DOC.write_text(report)
+    print(report.split("## Method")[0])
+    log(f"wrote {DOC.relative_to(ROOT)} in {time.perf_counter() - started:.0f}s")
+
+
+def _workers(server: subprocess.Popen) -> int:
+    children = subprocess.run(
+        ["pgrep", "-P", str(server.pid)], capture_output=True, text=True, check=False
+    ).stdout.split()
+    return len(children)
+
+
+TARGETS = {
+    "study page GET": (0.65, None, "≥ 65 % of the ceiling (aim 75 %)"),
+    "review POST": (0.40, 50.0, "≥ 40 % of the ceiling (aim 50 %), p95 ≤ 50 ms"),
+    "dashboard (40 learners x 4)": (None, 150.0, "p95 ≤ 150 ms"),
+}
+COUNT_KEYS = {
+    "ceiling: /healthz": "healthz",
+    "study page GET": "study",
+    "review POST": "review",
+    "dashboard (40 learners x 4)": "dashboard",
+}
+
+
+def render(host, workers, meta, small_meta, results, counts, large, small, optimizer, total):
+    ceiling = results[0].rps
+    lines = [
+        "# Performance",
+        "",
+        f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
+        f"({total:.0f} s including setup). {host}. gunicorn {workers} sync workers "
+        f"(`gunicorn.conf.py`: cores + 1), DEBUG off, sessions: "
+        f"{'Redis-cached (cached_db)' if redis_available() else 'database'}; {CLIENTS} "
+        f"concurrent keep-alive clients on loopback, {DURATION:.0f} s timed per scenario "
+        f"after {WARMUP:.0f} s warm-up.",
+        "",
+        "| scenario | req/s | p50 ms | p95 ms | p99 ms | queries/req | ratio to ceiling "
+        "| errors | target | met |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for result in results:
+        count = counts.get(COUNT_KEYS[result.name])
+        ratio = result.rps / ceiling if ceiling else 0.0
+        target = TARGETS.get(result.name)
+        met = ""
+        if target:
+            min_ratio, max_p95, _ = target
+            ok = (min_ratio is None or ratio >= min_ratio) and (
+                max_p95 is None or result.pct(0.95) <= max_p95
+            )
+            met = "yes" if ok else "**no**"
+        lines.append(
+            f"| {result.name} | {result.rps:.0f} | {result.pct(0.5):.1f} | {result.pct(0.95):.1f} "
+            f"| {result.pct(0.99):.1f} | {count[0] if count else '?'} | {ratio:.0%} "
+            f"| {result.errors} | {target[2] if target else '(reference)'} | {met} |"
+        )
+    if len(results) < 4:
+        lines.append("| dashboard | not available yet (no classroom URL) | | | | | | | | |")
+    ratio = large["median_ms"] / small["median_ms"]
+    lines += [
+        "",
+        "| measurement | value | target | met |",
+        "| --- | --- | --- | --- |",
+        f"| next-card selection, {small['states']:,} review states in the database "
+        f"| median {small['median_ms']:.2f} ms, p95 {small['p95_ms']:.2f} ms "
+        f"({small['queries']} quer{'y' if small['queries'] == 1 else 'ies'}) | | |",
+        f"| next-card selection, {large['states']:,} review states in the database "
+        f"| median {large['median_ms']:.2f} ms, p95 {large['p95_ms']:.2f} ms "
+        f"= {ratio:.2f} x the small database | ≤ 1.5 x | {'yes' if ratio <= 1.5 else '**no**'} |",
+    ]
+    if "error" in optimizer:
+        lines.append(f"| optimizer | not available: {optimizer['error']} | ≤ 5 s | |")
+    else:
+        lines.append(
+            f"| optimizer, one learner with {optimizer['reviews']:,} reviews "
+            f"({optimizer['items']:,} training items, {optimizer['queries']} queries, "
+            f"result: {optimizer['status']}) | {optimizer['seconds']:.2f} s | ≤ 5 s, never in a "
+            f"request | {'yes' if optimizer['seconds'] <= 5 else '**no**'} |"
+        )
+    lines += [
+        "",
+        "## Method",
+        "",
+        f"- Data: `seed_synthetic {' '.join(meta['params'].split()[:4])}` → "
+        f"{meta['seed_output']} (wall {meta['seed_seconds']} s, seeded {meta['seeded_at']}). "
+        "Then the state table was scaled to a 10 000-learner school: "
+        f"{PAD_ACCOUNTS:,} extra accounts got copies of the simulated learners' review states "
+        f"(no logs), {meta['scale_up']['states']:,} review states in all, and one learner "
+        f"(`synth-heavy`) got 11 simulated histories laid end to end "
+        f"({meta['scale_up']['heavy_logs']:,} reviews) for the optimizer. The database is "
+        "reused by later runs (`make bench` reseeds when the parameters change); the review "
+        "POSTs of earlier runs stay in it.",
+        f"- Small database for the next-card comparison: {small_meta['seed_output']}",
+        "- Ceiling: `/healthz`, an authenticated view behind the full middleware stack that "
+        "loads the session user and returns a constant.",
+        "- Study page GET: the full page of `/study/all/` for a random synthetic learner "
+        f"(one of {LEARNERS:,}, each with its own session).",
+        "- Review POST: in rounds, every learner's answer form is fetched first (show card, "
+        "show answer: untimed), then all answer POSTs (mostly Good, some Again/Hard/Easy, with "
+        "`HX-Request`, response = the next card's fragment) are sent by the clients; only the "
+        "POSTs are timed, and req/s is POSTs per second of the timed phases.",
+        "- Dashboard: `/classrooms/<pk>/` of a random synthetic class (40 learners, 4 "
+        "assignments) as its instructor.",
+        "- Queries per request: the same requests through Django's test client in one process "
+        "on the same database and settings (DEBUG off), counted with CaptureQueriesContext "
+        "after one warm-up request. Health checks of persistent connections (`SELECT 1` when a "
+        "connection is reused) are not counted; they cost the ceiling as much as any page.",
+        "- Next-card selection: `queue.next_card` called in-process 30 times for each of "
+        "10 simulated learners; the EXPLAIN (ANALYZE, BUFFERS) of its queries at ~1 M states:",
+        "",
+    ]
+    for plan in large["plans"]:
+        lines += ["```sql", plan["sql"], "```", "", "```", plan["plan"], "```", ""]
+    lines += ["At ~1 k states:", ""]
+    for plan in small["plans"]:
+        lines += ["```", plan["plan"], "```", ""]
+    lines += [
+        "Reproduce: `make bench` (env: BENCH_DATABASE_URL, BENCH_SMALL_DATABASE_URL, "
+        "BENCH_REDIS_URL, BENCH_CLIENTS, BENCH_DURATION, BENCH_LEARNERS, BENCH_DAYS).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
