@@ -72,11 +72,15 @@ def items_from_histories(histories: Iterable[Sequence[tuple[int, int]]]) -> list
         reviews: list[FSRSReview] = []
         last_day = history[0][0] if history else 0
         for day, rating in history:
-            reviews.append(FSRSReview(int(rating), max(0, day - last_day)))
+            elapsed = max(0, day - last_day)
+            reviews.append(FSRSReview(int(rating), elapsed))
             last_day = day
-            item = FSRSItem(list(reviews))
-            if len(reviews) > 1 and item.long_term_review_cnt() > 0:
-                items.append(item)
+            # fsrs-rs predicts the last review of an item from the days since the one
+            # before; a same-day last review (delta 0) makes `evaluate` reject the batch.
+            if len(reviews) > 1 and elapsed > 0:
+                item = FSRSItem(list(reviews))
+                if item.long_term_review_cnt() > 0:
+                    items.append(item)
     return items
 
 

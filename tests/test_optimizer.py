@@ -77,6 +77,16 @@ def test_items_use_whole_study_days_between_reviews():
     assert [item.long_term_review_cnt() for item in items] == [1, 2]
 
 
+def test_no_item_ends_in_a_same_day_review_so_evaluation_accepts_the_batch():
+    history = [(100, 3), (101, 3), (101, 1), (105, 3), (105, 3)]
+    items = optimizer.items_from_histories([history])
+    # Items end at the reviews on days 101 (first) and 105 (first), never at a same-day one.
+    assert [len(item.reviews) for item in items] == [2, 4]
+    # A batch with a same-day final review raises ValueError("InvalidInput") in fsrs-rs.
+    evaluation = optimizer.evaluate(scheduling.DEFAULT_PARAMETERS, items)
+    assert evaluation.log_loss > 0
+
+
 def test_a_card_reviewed_once_gives_no_item():
     assert optimizer.items_from_histories([[(100, 3)]]) == []
 
