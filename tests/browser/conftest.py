@@ -8,12 +8,17 @@ Chromium. Outside CI a machine without it skips these tests with a clear message
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+
+from study.models import Card, ReviewLog, ReviewState
+
+from .helpers import DESKTOP, MOBILE
 
 # Sync Playwright runs an event loop in this thread; Django would then refuse ORM calls
 # made by the test itself (set-up data, assertions) as "async unsafe".
@@ -29,8 +34,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-first-run",
 ]
-DESKTOP = {"width": 1280, "height": 800}
-MOBILE = {"width": 390, "height": 844}
 CSP_MARKERS = ("Content Security Policy", "Refused to")
 
 # Short waits: everything is local, so anything slower than this is a bug worth seeing.
@@ -74,6 +77,47 @@ def demo_users(db, request: pytest.FixtureRequest) -> None:
     request.getfixturevalue("content")
 
 
+# The simulated demo history, recorded once per session: (username, card key, row) lists.
+_history: dict[str, list[tuple[str, str, dict]]] = {}
+
+
+@pytest.fixture
+def demo_history(db, request: pytest.FixtureRequest) -> None:
+    """The demo accounts with weeks of simulated reviews, and the demo classroom.
+
+    The reverse of `demo_users`: with the content present, load_demo also builds "Neuro 101
+    (demo)" and plays ~1 500 reviews through the real scheduler for `learner` and four
+    classmates. That takes seconds, so the first test records the result and later tests
+    insert the same rows in bulk (cards matched by their stable key: their ids differ from
+    test to test on PostgreSQL). Then load_demo runs again and, finding history, only builds
+    the classroom. Use it with `open_page`, not with `page` (which asks for `demo_users`).
+    """
+    if not _history:
+        request.getfixturevalue("content")
+        call_command("load_demo", verbosity=0)
+        _history.update({model.__name__: _record(model) for model in (ReviewState, ReviewLog)})
+        return
+    request.getfixturevalue("demo_users")  # accounts first, then the content
+    users = dict(User.objects.values_list("username", "pk"))
+    cards = dict(Card.objects.values_list("key", "pk"))
+    for model in (ReviewState, ReviewLog):
+        model.objects.bulk_create(
+            model(**row, user_id=users[username], card_id=cards[key])
+            for username, key, row in _history[model.__name__]
+        )
+    call_command("load_demo", verbosity=0)
+
+
+def _record(model) -> list[tuple[str, str, dict]]:
+    rows = model.objects.values("user__username", "card__key", *_own_fields(model))
+    return [(row.pop("user__username"), row.pop("card__key"), row) for row in rows]
+
+
+def _own_fields(model) -> list[str]:
+    skip = {"id", "user", "card"}
+    return [f.attname for f in model._meta.concrete_fields if f.name not in skip]
+
+
 @pytest.fixture
 def problems() -> list[str]:
     """Console errors, CSP violations, uncaught page errors and 5xx responses, as text."""
@@ -102,6 +146,25 @@ def _page(browser: Browser, problems: list[str], **options) -> Iterator[Page]:
     _watch(context, problems)
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def open_page(browser: Browser, live_server, problems: list[str]) -> Iterator[Callable[..., Page]]:
+    """Open pages in fresh browser contexts (separate logins), all watched by `problems`.
+
+    Keyword options go to `new_context`; the viewport defaults to the desktop size.
+    """
+    contexts: list[BrowserContext] = []
+
+    def open_(**options) -> Page:
+        context = browser.new_context(**{"viewport": DESKTOP, **options})
+        _watch(context, problems)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture

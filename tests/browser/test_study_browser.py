@@ -7,27 +7,17 @@ error or 5xx response (collected by the `problems` fixture).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from study.models import Card, CardKind, ReviewLog, StudyProfile
 
+from .helpers import log_in, screenshot
+
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-DEMO_PASSWORD = "motorneuron"
 INTERVAL = re.compile(r"^(<1m|\d+(m|h|d)|\d+(\.\d)?(mo|y))$")
-
-
-def log_in(page: Page, base_url: str, username: str = "learner") -> None:
-    """Log in through the real login form, as a person would."""
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Your decks")).to_be_visible()
 
 
 def progress(page: Page) -> tuple[int, int, int]:
@@ -43,11 +33,6 @@ def expect_progress(page: Page, new: int, learning: int, review: int) -> None:
     expect(page.locator(".progress")).to_contain_text(
         re.compile(rf"\b{new} new\W+{learning} learning\W+{review} review")
     )
-
-
-def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=full_page)
 
 
 def mark_document(page: Page) -> None:
