@@ -267,13 +267,25 @@ def undo_last(*, user, card_ids=None) -> ReviewLog | None:
     new) and the log entry is deleted. Returns the undone log, or None if nothing to undo.
     """
     with transaction.atomic():
-        logs = ReviewLog.objects.select_for_update().filter(user=user)
+        logs = ReviewLog.objects.filter(user=user)
         if card_ids is not None:
             logs = logs.filter(card_id__in=card_ids)
-        log = logs.order_by("-reviewed_at", "-pk").first()
+        card_id = logs.order_by("-reviewed_at", "-pk").values_list("card_id", flat=True).first()
+        if card_id is None:
+            return None
+        state = ReviewState.objects.select_for_update().filter(user=user, card_id=card_id).first()
+        if state is None:
+            return None  # a concurrent undo removed the card's only review meanwhile
+        # Read the card's latest log only now: while we waited for the state lock, a review
+        # of this card may have committed a newer log, and that is the one to revert.
+        log = (
+            ReviewLog.objects.select_for_update()
+            .filter(user=user, card_id=card_id)
+            .order_by("-reviewed_at", "-pk")
+            .first()
+        )
         if log is None:
             return None
-        state = ReviewState.objects.select_for_update().get(user=user, card_id=log.card_id)
         if log.before is None:
             state.delete()
         else:
