@@ -26,14 +26,12 @@ def answer(user, card, rating, now, token):
 
 def upcoming(user, deck, now):
     profile = user.study_profile
-    done = queue.done_today(user=user, profile=profile, now=now)
-    return queue.next_card(user=user, profile=profile, deck=deck, now=now, done=done)
+    return queue.next_card(user=user, profile=profile, deck=deck, now=now)
 
 
 def left(user, deck, now):
     profile = user.study_profile
-    done = queue.done_today(user=user, profile=profile, now=now)
-    return queue.counts(user=user, profile=profile, deck=deck, now=now, done=done)
+    return queue.plan(user=user, profile=profile, deck=deck, now=now).counts
 
 
 @pytest.fixture
@@ -157,4 +155,5 @@ def test_next_due_at_is_the_earliest_due(learner, small_deck):
     card = upcoming(learner, small_deck, START).card
     answer(learner, card, Rating.EASY, START, "x")
     state = ReviewState.objects.get(user=learner, card=card)
-    assert queue.next_due_at(user=learner, deck=small_deck) == state.due
+    today = queue.plan(user=learner, profile=learner.study_profile, deck=small_deck, now=START)
+    assert today.next_due == state.due

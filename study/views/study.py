@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import progress, queue, scheduling
 from ..forms import SignupForm
-from ..models import Card, Comparison, Deck, Rating, ReviewState
+from ..models import Card, Comparison, Deck, Rating
 
 TOKEN_SALT = "study.review"
 TOKEN_MAX_AGE = 60 * 60 * 24  # an answer form older than a day is stale
@@ -74,8 +74,7 @@ def deck_detail(request: HttpRequest, slug: str) -> HttpResponse:
     deck = get_object_or_404(Deck.objects.visible_to(request.user), slug=slug)
     profile = request.user.study_profile
     now = timezone.now()
-    done = queue.done_today(user=request.user, profile=profile, now=now)
-    counts = queue.counts(user=request.user, profile=profile, deck=deck, now=now, done=done)
+    counts = queue.plan(user=request.user, profile=profile, deck=deck, now=now).counts
     cards = deck.cards.active().select_related("attribute")
     return render(request, "study/deck.html", {"deck": deck, "cards": cards, "counts": counts})
 
@@ -110,19 +109,23 @@ def _study_context(
 ) -> dict:
     """Everything the study page shows: progress line and the next card's front."""
     user, profile, now = request.user, request.user.study_profile, timezone.now()
-    done = queue.done_today(user=user, profile=profile, now=now)
-    counts = queue.counts(user=user, profile=profile, deck=deck, now=now, done=done)
+    today = queue.plan(user=user, profile=profile, deck=deck, now=now)
+    context = {
+        "deck": deck,
+        "counts": today.counts,
+        "done": today.done,
+        "error": error,
+        "stage": "front",
+    }
     if show_card is not None:
-        state = ReviewState.objects.filter(user=user, card=show_card).first()
-        upcoming = queue.NextCard(card=show_card, state=state)
+        card = show_card
+    elif today.next_card_id is not None:
+        card = Card.objects.select_related("attribute", "vignette").get(pk=today.next_card_id)
     else:
-        upcoming = queue.next_card(user=user, profile=profile, deck=deck, now=now, done=done)
-    context = {"deck": deck, "counts": counts, "done": done, "error": error, "stage": "front"}
-    if upcoming is None:
         context["stage"] = "done"
-        context["next_due"] = queue.next_due_at(user=user, deck=deck)
+        context["next_due"] = today.next_due
         return context
-    card, state = upcoming.card, upcoming.state
+    state = today.state_for(card.pk)
     context |= {
         "card": card,
         "state": state,
@@ -182,8 +185,9 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return _render_study(request, context, status=400)
     card = _card_in_deck(deck, str(payload["c"]))
-    state = ReviewState.objects.filter(user=request.user, card=card).first()
-    profile = request.user.study_profile
+    profile, now = request.user.study_profile, timezone.now()
+    today = queue.plan(user=request.user, profile=profile, deck=deck, now=now)
+    state = today.state_for(card.pk)
     context = {"deck": deck, "card": card, "state": state, "stage": "answer"}
     if card.is_identify:
         choice = request.GET.get("choice", "")
@@ -194,7 +198,7 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
         payload["w"] = int(choice != card.answer)
         context |= {"choice": choice, "correct": choice == card.answer}
     outcomes = scheduling.preview(
-        profile=profile, user_id=request.user.pk, card_id=card.pk, state=state, now=timezone.now()
+        profile=profile, user_id=request.user.pk, card_id=card.pk, state=state, now=now
     )
     wrong = payload.get("w") == 1
     context |= {
@@ -204,13 +208,7 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
             for rating in ([Rating.AGAIN] if wrong else Rating.values)
             if not (card.is_identify and not wrong and rating == Rating.AGAIN)
         ],
-        "counts": queue.counts(
-            user=request.user,
-            profile=profile,
-            deck=deck,
-            now=timezone.now(),
-            done=queue.done_today(user=request.user, profile=profile, now=timezone.now()),
-        ),
+        "counts": today.counts,
     }
     return _render_study(request, context)
 

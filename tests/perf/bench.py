@@ -547,7 +547,7 @@ def render(host, workers, meta, small_meta, results, counts, large, small, optim
         "on the same database and settings (DEBUG off), counted with CaptureQueriesContext "
         "after one warm-up request. Health checks of persistent connections (`SELECT 1` when a "
         "connection is reused) are not counted; they cost the ceiling as much as any page.",
-        "- Next-card selection: `queue.next_card` called in-process 30 times for each of "
+        "- Next-card selection: `queue.plan` called in-process 30 times for each of "
         "10 simulated learners; the EXPLAIN (ANALYZE, BUFFERS) of its queries at ~1 M states:",
         "",
     ]

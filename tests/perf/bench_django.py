@@ -2,7 +2,7 @@
 
     bench_django.py sessions N            -> JSON {"learners": [...], "instructor": key, ...}
     bench_django.py scale-up LEARNERS     -> clone states onto extra accounts, add a heavy learner
-    bench_django.py next-card             -> timings + EXPLAIN (ANALYZE) of queue.next_card
+    bench_django.py next-card             -> timings + EXPLAIN (ANALYZE) of queue.plan (next card)
     bench_django.py queries SESSIONS.json -> SQL queries per request of each benchmarked page
     bench_django.py optimizer             -> optimizer.optimize on the 10 000-review learner
 
@@ -153,7 +153,7 @@ def scale_up(learners: int) -> None:
 
 
 def next_card() -> None:
-    """Time queue.next_card (and the queries it runs) for simulated learners; EXPLAIN it."""
+    """Time queue.plan, the next-card selection, for simulated learners; EXPLAIN its queries."""
     User = get_user_model()
     deck = Deck.objects.get(slug="all")
     users = list(
@@ -168,13 +168,13 @@ def next_card() -> None:
             profile = user.study_profile
             done = queue.done_today(user=user, profile=profile, now=now)
             started = time.perf_counter()
-            queue.next_card(user=user, profile=profile, deck=deck, now=now, done=done)
+            queue.plan(user=user, profile=profile, deck=deck, now=now, done=done)
             timings.append((time.perf_counter() - started) * 1000)
     user = users[0]
     profile = user.study_profile
     done = queue.done_today(user=user, profile=profile, now=now)
     with CaptureQueriesContext(connection) as captured:
-        queue.next_card(user=user, profile=profile, deck=deck, now=now, done=done)
+        queue.plan(user=user, profile=profile, deck=deck, now=now, done=done)
     plans = []
     with connection.cursor() as cursor:
         for query in captured.captured_queries:
