@@ -4,9 +4,19 @@ from datetime import date
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
-from . import scheduling
-from .models import Assignment, Classroom, Deck, StudyProfile
+from . import importers, scheduling
+from .models import (
+    Assignment,
+    Attribute,
+    Card,
+    CardKind,
+    Classroom,
+    Comparison,
+    Deck,
+    StudyProfile,
+)
 
 
 class SignupForm(UserCreationForm):
@@ -85,7 +95,8 @@ class AssignmentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.classroom = classroom
         self.today = today
-        self.fields["deck"].queryset = Deck.objects.visible_to(user)
+        # Shared decks and the user's own built decks; never a learner's private row deck.
+        self.fields["deck"].queryset = Deck.objects.assignable_by(user)
         if self.instance.pk:
             self.fields["target_percent"].initial = round(self.instance.target_recall * 100)
 
@@ -251,3 +262,219 @@ class SettingsForm(forms.ModelForm):
             "reviews_per_day": "0–99999. Reviews beyond this wait for the next day.",
             "day_start_hour": "Reviews before this hour count for the previous day (default 4).",
         }
+
+
+# --- authoring: table import and the deck builder ------------------------------------
+# Parsing and every row rule live in study/importers.py; these forms only carry the data.
+
+
+class ImportDetailsForm(forms.Form):
+    title = forms.CharField(
+        label="Name of the comparison",
+        max_length=200,
+        help_text="E.g. “Upper vs lower motor neurons”.",
+    )
+    source = forms.CharField(
+        label="Source / citation",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Where the table comes from; every imported fact cites it.",
+    )
+    comparison = forms.ModelChoiceField(
+        label="Update an existing comparison",
+        queryset=Comparison.objects.none(),
+        required=False,
+        to_field_name="slug",
+        empty_label="— No: create a new comparison —",
+        help_text="Rows are matched by attribute name, so review history is kept.",
+        error_messages={
+            "invalid_choice": "Pick one of the listed comparisons: you can update only your own."
+        },
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["comparison"].queryset = Comparison.objects.editable_by(user)
+
+
+class TableForm(ImportDetailsForm):
+    FORMATS = [("auto", "Detect"), ("pipe", "Pipe table"), ("csv", "CSV")]
+
+    text = forms.CharField(
+        label="Paste a table",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+        help_text=(
+            "First line “Left | Right |” (or “Attribute | Left | Right |”), then one row per "
+            "line. At most 200 rows, 2 000 characters a cell, 1 MB."
+        ),
+    )
+    file = forms.FileField(
+        label="…or upload a CSV or text file", required=False, help_text="UTF-8, at most 1 MB."
+    )
+    format = forms.ChoiceField(choices=FORMATS, initial="auto", required=False)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        text, upload = cleaned.get("text", ""), cleaned.get("file")
+        if bool(text and text.strip()) == bool(upload):
+            raise ValidationError("Paste a table or upload a file (one of the two).")
+        try:
+            if upload:
+                if upload.size > importers.MAX_BYTES:
+                    raise importers.TableError("The file is larger than 1 MB; split the table.")
+                text = importers.decode(upload.read(importers.MAX_BYTES + 1))
+            cleaned["table"] = importers.parse(text, cleaned.get("format") or "auto")
+        except importers.TableError as exc:
+            self.add_error("file" if upload else "text", exc.message)
+        return cleaned
+
+
+class PreviewForm(ImportDetailsForm):
+    left_name = forms.CharField(label="Left column", max_length=importers.MAX_SIDE_NAME)
+    left_label = forms.CharField(label="Left short label", max_length=importers.MAX_LABEL)
+    right_name = forms.CharField(label="Right column", max_length=importers.MAX_SIDE_NAME)
+    right_label = forms.CharField(label="Right short label", max_length=importers.MAX_LABEL)
+
+
+class ImportRowForm(forms.Form):
+    # No field rules here: importers.row_problems checks rows, for the preview and the commit.
+    name = forms.CharField(label="Attribute", required=False)
+    left = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    right = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    group = forms.CharField(
+        required=False,
+        initial=importers.DEFAULT_GROUP,
+        widget=forms.Select(choices=importers.ROW_GROUPS),
+    )
+    extra = forms.CharField(
+        label="Extra cells", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def row(self) -> importers.Row:
+        data = self.cleaned_data
+        return importers.Row(
+            name=data.get("name", ""),
+            left=data.get("left", ""),
+            right=data.get("right", ""),
+            group=data.get("group", ""),
+            extra=data.get("extra", ""),
+        )
+
+
+class BaseImportRowFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "too_many_forms": f"A table can have at most {importers.MAX_ROWS} rows; split it.",
+        "missing_management_form": "The preview form was incomplete; import the table again.",
+    }
+
+    def kept_forms(self) -> list[ImportRowForm]:
+        return [form for form in self.forms if not self._should_delete_form(form)]
+
+    def clean(self) -> None:
+        if any(self.non_form_errors()):
+            return
+        table = self.table(left=("", ""), right=("", ""))
+        for form, row in zip(self.kept_forms(), table.rows, strict=True):
+            for problem in row.problems:
+                form.add_error(None, problem)
+        if not table.rows:
+            raise ValidationError("Keep at least one row.")
+
+    def table(self, *, left: tuple[str, str], right: tuple[str, str]) -> importers.Table:
+        rows = [form.row() for form in self.kept_forms() if hasattr(form, "cleaned_data")]
+        table = importers.Table(left[0], right[0], left[1], right[1], rows=rows, has_names=True)
+        importers.validate(table)
+        return table
+
+
+ImportRowFormSet = forms.formset_factory(
+    ImportRowForm,
+    formset=BaseImportRowFormSet,
+    extra=0,
+    can_delete=True,
+    max_num=importers.MAX_ROWS,
+    absolute_max=importers.MAX_ROWS,
+    validate_max=True,
+)
+
+
+class DeckForm(forms.ModelForm):
+    """A built deck: whole attributes (rows), the vignettes, and/or single cards."""
+
+    attributes = forms.ModelMultipleChoiceField(
+        label="Whole rows",
+        queryset=Attribute.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Every card of each ticked row.",
+    )
+    vignettes = forms.BooleanField(label="All vignettes", required=False)
+    cards = forms.ModelMultipleChoiceField(
+        label="Single cards",
+        queryset=Card.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Deck
+        fields = ("name", "description")
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, comparison: Comparison, owner, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.comparison, self.owner = comparison, owner
+        active = Card.objects.active().filter(comparison=comparison)
+        self.fields["attributes"].queryset = comparison.attributes.order_by("order", "key")
+        self.fields["cards"].queryset = active.order_by("order", "key")
+        self.fields["cards"].label_from_instance = lambda card: card.front
+        if self.instance.pk and not self.is_bound:
+            self._initial_from_membership(active)
+
+    def _initial_from_membership(self, active) -> None:
+        members = set(self.instance.cards.active().values_list("pk", flat=True))
+        by_attribute: dict[int, set[int]] = {}
+        vignette_cards: set[int] = set()
+        for pk, attribute_id, kind in active.values_list("pk", "attribute_id", "kind"):
+            if kind == CardKind.IDENTIFY:
+                vignette_cards.add(pk)
+            elif attribute_id:
+                by_attribute.setdefault(attribute_id, set()).add(pk)
+        whole = [a for a, cards in by_attribute.items() if cards <= members]
+        covered = set().union(*(by_attribute[a] for a in whole))
+        vignettes = bool(vignette_cards) and vignette_cards <= members
+        if vignettes:
+            covered |= vignette_cards
+        self.initial |= {
+            "attributes": whole,
+            "vignettes": vignettes,
+            "cards": sorted(members - covered),
+        }
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        active = Card.objects.active().filter(comparison=self.comparison)
+        chosen = set(active.filter(attribute__in=cleaned.get("attributes") or []))
+        if cleaned.get("vignettes"):
+            chosen |= set(active.filter(kind=CardKind.IDENTIFY))
+        chosen |= set(cleaned.get("cards") or [])
+        if not chosen:
+            raise ValidationError("Pick at least one row, the vignettes or a card.")
+        cleaned["members"] = chosen
+        return cleaned
+
+    @transaction.atomic
+    def save(self, commit: bool = True) -> Deck:
+        deck = super().save(commit=False)
+        if deck.pk is None:
+            deck.slug = importers.unique_slug(Deck, deck.name, fallback="deck")
+            deck.owner = self.owner
+            deck.comparison = self.comparison
+            deck.groups = []  # membership is explicit, never re-synced from groups
+            deck.order = 200
+        deck.save()
+        # Only the deck's membership rows change: ReviewState / ReviewLog are untouched.
+        deck.cards.set(self.cleaned_data["members"])
+        return deck

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import classrooms, health, insight
+from .views import authoring, classrooms, health, insight
 from .views import study as views
 
 app_name = "study"
@@ -56,4 +56,17 @@ urlpatterns = [
         name="classroom_learner",
     ),
     path("join/<str:code>/", classrooms.join_by_link, name="join"),
+    # authoring: table import with preview, deck builder, exports
+    path("authoring/", authoring.index, name="authoring"),
+    path("authoring/import/", authoring.import_table, name="import"),
+    path("authoring/import/confirm/", authoring.import_confirm, name="import_confirm"),
+    path("authoring/decks/new/", authoring.deck_create, name="deck_create"),
+    path("authoring/decks/<slug:slug>/edit/", authoring.deck_edit, name="deck_edit"),
+    path("authoring/decks/<slug:slug>/delete/", authoring.deck_delete, name="deck_delete"),
+    path(
+        "comparisons/<slug:slug>/export.<str:fmt>",
+        authoring.comparison_export,
+        name="comparison_export",
+    ),
+    path("decks/<slug:slug>/anki.apkg", authoring.deck_anki, name="deck_anki"),
 ]

@@ -42,6 +42,8 @@ def statuses(default, **per_role) -> dict[str, int | str]:
 ANY_USER = statuses(200)
 FOREIGN = statuses(404)
 OWNER_ONLY = statuses(404, instructor=200, admin=200)
+LEARNERS_403 = {"learner": 403, "other_learner": 403}
+AUTHORS = statuses(200, **LEARNERS_403)  # instructors and admins
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,23 @@ CASES: list[Case] = [
     Case("study:join", "get", "own", ANY_USER),
     Case("study:join", "post", "own", statuses(302)),
     Case("study:join", "get", "foreign", FOREIGN),  # a wrong code
+    # --- authoring: import, deck builder, exports (learners get a 403 page) ------------
+    Case("study:authoring", "get", "-", AUTHORS),
+    Case("study:import", "get", "-", AUTHORS),
+    Case("study:import", "post", "-", statuses(400, **LEARNERS_403)),  # empty form
+    Case("study:import_confirm", "post", "-", statuses(400, **LEARNERS_403)),  # empty form
+    Case("study:deck_create", "get", "-", AUTHORS),
+    Case("study:deck_create", "post", "-", AUTHORS),  # no comparison picked: the picker again
+    Case("study:deck_edit", "get", "own", AUTHORS),
+    Case("study:deck_edit", "get", "foreign", statuses(404, admin=200, **LEARNERS_403)),
+    Case("study:deck_edit", "post", "own", statuses(400, **LEARNERS_403)),  # no name
+    Case("study:deck_edit", "post", "foreign", statuses(404, admin=400, **LEARNERS_403)),
+    Case("study:deck_delete", "post", "own", statuses(302, **LEARNERS_403)),
+    Case("study:deck_delete", "post", "foreign", statuses(404, admin=302, **LEARNERS_403)),
+    Case("study:comparison_export", "get", "own", ANY_USER),
+    Case("study:comparison_export", "get", "foreign", statuses(404, admin=200)),
+    Case("study:deck_anki", "get", "own", ANY_USER),
+    Case("study:deck_anki", "get", "foreign", FOREIGN),
 ]
 
 
@@ -162,7 +181,12 @@ def world(content) -> dict:
     decks = {}
     for role, user in [*users.items(), ("stranger", stranger)]:
         label = SECRET if role == "stranger" else role
-        deck = Deck.objects.create(slug=f"own-{user.username}", name=f"{label} deck", owner=user)
+        deck = Deck.objects.create(
+            slug=f"own-{user.username}",
+            name=f"{label} deck",
+            owner=user,
+            comparison=Comparison.objects.get(slug="umn-lmn"),  # the deck builder needs one
+        )
         deck.cards.set(some_cards)
         decks[role] = deck
     classroom = Classroom.objects.create(owner=users["instructor"], name="Neuro 101")
@@ -217,11 +241,13 @@ def url_for(case: Case, w: dict, role: str) -> str:
     user_role = "learner" if role == "anonymous" else role
     if name == "password_reset_confirm":
         return reverse(name, kwargs={"uidb64": "MQ", "token": "not-a-valid-token"})
-    if name in {"study:deck", "study:study", "study:answer", "study:review", "study:undo"}:
+    if name in DECK_SLUG:
         deck = w["decks"][user_role if own else "stranger"]
         return reverse(name, args=[deck.slug])
     if name == "study:comparison":
         return reverse(name, args=["umn-lmn" if own else "zebra-table"])
+    if name == "study:comparison_export":
+        return reverse(name, args=["umn-lmn" if own else "zebra-table", "csv"])
     if name == "study:study_row":
         attribute = w["own_attribute" if own else "foreign_attribute"]
         return reverse(name, args=[attribute.pk])
@@ -243,6 +269,16 @@ def url_for(case: Case, w: dict, role: str) -> str:
     return reverse(name)
 
 
+DECK_SLUG = {
+    "study:deck",
+    "study:study",
+    "study:answer",
+    "study:review",
+    "study:undo",
+    "study:deck_edit",
+    "study:deck_delete",
+    "study:deck_anki",
+}
 CLASSROOM_PK = {
     "study:classroom",
     "study:classroom_leave",

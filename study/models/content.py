@@ -35,6 +35,18 @@ class ComparisonQuerySet(models.QuerySet):
     def get_by_natural_key(self, slug: str) -> Comparison:
         return self.get(slug=slug)
 
+    def visible_to(self, user) -> ComparisonQuerySet:
+        """Shared comparisons plus the user's own (admins see all)."""
+        if user.is_staff:
+            return self.all()
+        return self.filter(models.Q(owner__isnull=True) | models.Q(owner=user.pk))
+
+    def editable_by(self, user) -> ComparisonQuerySet:
+        """Admins edit any comparison; everybody else only their own (instructor imports)."""
+        if user.is_staff:
+            return self.all()
+        return self.filter(owner=user.pk)
+
 
 class Comparison(models.Model):
     slug = models.SlugField(unique=True)
@@ -353,8 +365,30 @@ class DeckQuerySet(models.QuerySet):
         return self.get(slug=slug)
 
     def visible_to(self, user) -> DeckQuerySet:
-        """Shared decks (no owner) plus the user's own."""
-        return self.filter(models.Q(owner__isnull=True) | models.Q(owner=user.pk))
+        """Shared decks (no owner), the user's own, and decks assigned to their classrooms."""
+        from .classroom import Assignment  # classroom.py imports this module
+
+        assigned = Assignment.objects.filter(
+            deck=models.OuterRef("pk"), classroom__enrollments__user=user.pk
+        )
+        # Exists, not a join: one row per deck, so callers can annotate counts safely.
+        return self.filter(
+            models.Q(owner__isnull=True) | models.Q(owner=user.pk) | models.Exists(assigned)
+        )
+
+    def built(self) -> DeckQuerySet:
+        """Decks with hand-picked membership, minus the private row-study decks."""
+        return self.filter(groups=[]).exclude(slug__regex=r"^row-[0-9]+-[0-9]+$")
+
+    def editable_by(self, user) -> DeckQuerySet:
+        """Decks the deck builder may change: admins any built deck, instructors their own."""
+        if user.is_staff:
+            return self.built()
+        return self.built().filter(owner=user.pk)
+
+    def assignable_by(self, user) -> DeckQuerySet:
+        """Shared decks plus the decks this user built (never someone's private row deck)."""
+        return self.filter(owner__isnull=True) | self.editable_by(user)
 
 
 class Deck(models.Model):
