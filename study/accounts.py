@@ -68,7 +68,9 @@ def end_sessions_of_inactive_user(sender, instance, raw: bool = False, **kwargs)
 @receiver(user_logged_in)
 def stamp_login_time(sender, request: HttpRequest, user, **kwargs) -> None:
     if request is not None and hasattr(request, "session"):
-        request.session[LOGIN_AT] = int(time.time())
+        now = int(time.time())
+        request.session[LOGIN_AT] = now
+        request.session[SEEN_DAY] = now // DAY  # saved with the log-in: no refresh today
 
 
 class SessionLifetimeMiddleware:

@@ -154,7 +154,7 @@ def parse_steps(text: str) -> list[int]:
     steps = []
     for token in text.replace(",", " ").split():
         number, unit = (token[:-1], token[-1].lower()) if token[-1].isalpha() else (token, "m")
-        if unit not in STEP_UNITS or not number.isdigit():
+        if unit not in STEP_UNITS or not number.isdecimal() or len(number) > 6:
             raise ValidationError(
                 f"“{token}” is not a step: write minutes, hours or days like 1m 10m 1h 1d."
             )

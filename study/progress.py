@@ -338,7 +338,7 @@ def sort_rows(rows: Iterable[Row], sort: str) -> tuple[list[Row], str]:
         # Least recently active first: the learners who need a nudge.
         never = datetime.min.replace(tzinfo=timezone.get_current_timezone())
         ordered = sorted(by_name, key=lambda row: row.last_review or never)
-    elif key.isdigit() and rows and rows[0].cell_for(int(key)) is not None:
+    elif key.isdecimal() and len(key) <= 18 and rows and rows[0].cell_for(int(key)) is not None:
         pk = int(key)
         ordered = sorted(
             by_name,

@@ -1,7 +1,18 @@
-from django.urls import path
+from django.urls import path, register_converter
+from django.urls.converters import IntConverter
 
-from .views import authoring, classrooms, health, insight
+from .views import account, authoring, classrooms, health, insight
 from .views import study as views
+
+
+class IdConverter(IntConverter):
+    """A database id: at most 18 digits, so a huge number is a 404, not a database error
+    (an integer beyond 64 bits overflows in SQLite and PostgreSQL foreign-key lookups)."""
+
+    regex = "[0-9]{1,18}"
+
+
+register_converter(IdConverter, "id")
 
 app_name = "study"
 urlpatterns = [
@@ -16,42 +27,47 @@ urlpatterns = [
     path("study/<slug:slug>/undo/", views.undo, name="undo"),
     # learner insight: statistics, memory map, settings, parameter optimization
     path("stats/", insight.stats_page, name="stats"),
-    path("stats/rows/<int:attribute_id>/study/", insight.study_row, name="study_row"),
+    path("stats/rows/<id:attribute_id>/study/", insight.study_row, name="study_row"),
     path("settings/", insight.settings_page, name="settings"),
     path("settings/optimize/", insight.optimize, name="optimize"),
+    # the learner's own data: export and account deletion
+    path("account/", account.account_page, name="account"),
+    path("account/reviews.csv", account.export_csv, name="account_export_csv"),
+    path("account/reviews.json", account.export_json, name="account_export_json"),
+    path("account/delete/", account.delete_account, name="account_delete"),
     # classrooms: instructors manage, learners join
     path("classrooms/", classrooms.index, name="classrooms"),
     path("classrooms/new/", classrooms.classroom_create, name="classroom_create"),
     path("classrooms/join/", classrooms.join_by_code, name="classroom_join"),
-    path("classrooms/<int:pk>/", classrooms.dashboard, name="classroom"),
-    path("classrooms/<int:pk>/edit/", classrooms.classroom_edit, name="classroom_edit"),
-    path("classrooms/<int:pk>/archive/", classrooms.classroom_archive, name="classroom_archive"),
-    path("classrooms/<int:pk>/code/", classrooms.classroom_code, name="classroom_code"),
-    path("classrooms/<int:pk>/leave/", classrooms.leave, name="classroom_leave"),
-    path("classrooms/<int:pk>/gradebook.csv", classrooms.gradebook, name="classroom_gradebook"),
-    path("classrooms/<int:pk>/roster/", classrooms.roster, name="classroom_roster"),
+    path("classrooms/<id:pk>/", classrooms.dashboard, name="classroom"),
+    path("classrooms/<id:pk>/edit/", classrooms.classroom_edit, name="classroom_edit"),
+    path("classrooms/<id:pk>/archive/", classrooms.classroom_archive, name="classroom_archive"),
+    path("classrooms/<id:pk>/code/", classrooms.classroom_code, name="classroom_code"),
+    path("classrooms/<id:pk>/leave/", classrooms.leave, name="classroom_leave"),
+    path("classrooms/<id:pk>/gradebook.csv", classrooms.gradebook, name="classroom_gradebook"),
+    path("classrooms/<id:pk>/roster/", classrooms.roster, name="classroom_roster"),
     path(
-        "classrooms/<int:pk>/roster/<int:user_pk>/remove/",
+        "classrooms/<id:pk>/roster/<id:user_pk>/remove/",
         classrooms.roster_remove,
         name="classroom_roster_remove",
     ),
     path(
-        "classrooms/<int:pk>/assignments/new/",
+        "classrooms/<id:pk>/assignments/new/",
         classrooms.assignment_create,
         name="assignment_create",
     ),
     path(
-        "classrooms/<int:pk>/assignments/<int:assignment_pk>/edit/",
+        "classrooms/<id:pk>/assignments/<id:assignment_pk>/edit/",
         classrooms.assignment_edit,
         name="assignment_edit",
     ),
     path(
-        "classrooms/<int:pk>/assignments/<int:assignment_pk>/delete/",
+        "classrooms/<id:pk>/assignments/<id:assignment_pk>/delete/",
         classrooms.assignment_delete,
         name="assignment_delete",
     ),
     path(
-        "classrooms/<int:pk>/assignments/<int:assignment_pk>/learners/<int:user_pk>/",
+        "classrooms/<id:pk>/assignments/<id:assignment_pk>/learners/<id:user_pk>/",
         classrooms.learner_detail,
         name="classroom_learner",
     ),

@@ -81,7 +81,7 @@ def deck_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def comparison_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    comparison = get_object_or_404(Comparison, slug=slug)
+    comparison = get_object_or_404(Comparison.objects.visible_to(request.user), slug=slug)
     return render(
         request,
         "study/comparison.html",
@@ -157,7 +157,8 @@ def study(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _card_in_deck(deck: Deck, card_id: str) -> Card:
-    if not card_id.isdigit():
+    # isdecimal, not isdigit: int("²") raises; and a 5000-digit id is not an id either.
+    if not card_id.isdecimal() or len(card_id) > 18:
         from django.http import Http404
 
         raise Http404("No such card in this deck.")
@@ -221,7 +222,7 @@ def review(request: HttpRequest, slug: str) -> HttpResponse:
         error = "That answer form was invalid or had expired; nothing was recorded."
         return _render_study(request, _study_context(request, deck, error=error), status=400)
     raw_rating = request.POST.get("rating", "")
-    rating = int(raw_rating) if raw_rating.isdigit() else 0
+    rating = int(raw_rating) if raw_rating in {"1", "2", "3", "4"} else 0
     if payload.get("w") == 1:
         rating = Rating.AGAIN  # a wrong choice on an identify card is graded Again
     now = timezone.now()
