@@ -32,6 +32,13 @@ class RegeneratesCards:
         super().delete_model(request, obj)
         comparison.generate_cards()
 
+    def delete_queryset(self, request, queryset) -> None:
+        # The "delete selected" action skips delete_model: retire the orphaned cards here too.
+        comparisons = {self.comparison_of(obj) for obj in queryset}
+        super().delete_queryset(request, queryset)
+        for comparison in comparisons:
+            comparison.generate_cards()
+
 
 class AttributeInline(admin.TabularInline):
     model = Attribute
@@ -139,6 +146,10 @@ class ReviewStateAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting a state but not its logs would break reps == logs; undo or delete the user.
         return False
 
 

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from study.models import Attribute, Card, Comparison, Deck, Fact, Vignette
+from study.models import Attribute, Card, Comparison, Deck, Fact, ReviewLog, ReviewState, Vignette
 
 CONTENT_MODELS = [Comparison, Attribute, Fact, Vignette, Deck]
 
@@ -70,3 +70,72 @@ def test_cards_are_read_only_in_the_admin(admin_client_, content):
         admin_client_.post(admin_url(Card, "delete", card.pk), {"post": "yes"}).status_code == 403
     )
     assert Card.objects.filter(pk=card.pk).exists()
+
+
+# --- admin actions never delete review history silently ------------------------------------
+
+
+def _reviewed(card, user):
+    from django.utils import timezone
+
+    from study import scheduling
+
+    return scheduling.review(
+        user=user,
+        profile=user.study_profile,
+        card_id=card.pk,
+        rating=3,
+        expected_version=0,
+        token=f"admin-test-{card.pk}",
+        now=timezone.now(),
+    )
+
+
+def test_deleting_a_fact_retires_its_cards_and_keeps_their_logs(admin_client_, content, learner):
+    fact = Fact.objects.get(attribute__key="clonus", side="right")
+    card = Card.objects.get(key="umn-lmn:clonus:recall:right")
+    log = _reviewed(card, learner)
+    response = admin_client_.post(admin_url(Fact, "delete", fact.pk), {"post": "yes"})
+    assert response.status_code == 302
+    card.refresh_from_db()
+    assert card.retired
+    assert card.review_logs.filter(pk=log.pk).exists()
+    assert not Deck.objects.get(slug="all").cards.filter(pk=card.pk).exists()
+
+
+def test_deleting_facts_in_bulk_retires_their_cards_too(admin_client_, content, learner):
+    facts = Fact.objects.filter(attribute__key="clonus")
+    card = Card.objects.get(key="umn-lmn:clonus:recall:right")
+    _reviewed(card, learner)
+    response = admin_client_.post(
+        admin_url(Fact, "changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": list(facts.values_list("pk", flat=True)),
+            "post": "yes",
+        },
+    )
+    assert response.status_code == 302
+    assert not facts.exists()
+    card.refresh_from_db()
+    assert card.retired and card.review_logs.exists()
+
+
+def test_deleting_a_comparison_with_reviewed_cards_is_refused_with_a_message(
+    admin_client_, content, learner
+):
+    comparison = Comparison.objects.get(slug="umn-lmn")
+    _reviewed(comparison.cards.first(), learner)
+    response = admin_client_.post(admin_url(Comparison, "delete", comparison.pk), {"post": "yes"})
+    assert response.status_code == 200
+    assert b"Cannot delete comparison" in response.content
+    assert Comparison.objects.filter(pk=comparison.pk).exists()
+    assert ReviewLog.objects.count() == 1
+
+
+def test_review_states_cannot_be_deleted_in_the_admin(admin_client_, content, learner):
+    _reviewed(Card.objects.first(), learner)
+    state = ReviewState.objects.get(user=learner)
+    response = admin_client_.post(admin_url(ReviewState, "delete", state.pk), {"post": "yes"})
+    assert response.status_code == 403
+    assert ReviewState.objects.filter(pk=state.pk).exists()
