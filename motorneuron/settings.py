@@ -156,6 +156,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind a proxy (docs/deploy.md: nginx in front) REMOTE_ADDR is the proxy's for everyone:
+# set TRUSTED_PROXY_COUNT=1 there, so lockouts key on the client address it forwards.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "study.accounts.client_ip"
 
 # Idle timeout: a session ends after 14 days without a visit (study.accounts refreshes the
 # expiry once a day, not on every request), and 30 days after log-in whatever the activity.

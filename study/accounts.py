@@ -96,6 +96,21 @@ class SessionLifetimeMiddleware:
         return self.get_response(request)
 
 
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address for login lockouts (django-axes' AXES_CLIENT_IP_CALLABLE).
+
+    Behind TRUSTED_PROXY_COUNT proxies every request comes from the last proxy, so the
+    address is the one the outermost trusted proxy appended to X-Forwarded-For (counted
+    from the right: entries further left are whatever the client chose to send).
+    """
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [p for p in forwarded if p]
+    if count and len(forwarded) >= count:
+        return forwarded[-count]
+    return request.META.get("REMOTE_ADDR")
+
+
 # --- export -------------------------------------------------------------------------
 
 EXPORT_FIELDS = [

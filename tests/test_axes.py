@@ -82,3 +82,28 @@ def test_a_successful_login_resets_the_failure_count(learner):
         attempt(client, "wrong-password")
     assert attempt(client, PASSWORD).status_code == 302
     assert not AccessAttempt.objects.filter(username="lena").exists()
+
+
+def behind_proxy(forwarded_for: str) -> Client:
+    return Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=forwarded_for)
+
+
+def test_behind_a_proxy_clients_are_told_apart_by_the_forwarded_address(learner, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    fail_five_times(behind_proxy("203.0.113.7"))
+    assert attempt(behind_proxy("203.0.113.7"), PASSWORD).status_code == 429
+    assert attempt(behind_proxy("198.51.100.9"), PASSWORD).status_code == 302
+
+
+def test_behind_a_proxy_a_forged_forwarded_header_does_not_dodge_the_lockout(learner, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        # The client forges the left part; the proxy appends the address it really saw.
+        attempt(behind_proxy(f"10.0.0.{n}, 203.0.113.7"), "wrong-password")
+    assert attempt(behind_proxy("10.0.0.99, 203.0.113.7"), PASSWORD).status_code == 429
+
+
+def test_without_a_trusted_proxy_the_forwarded_header_is_ignored(learner):
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        attempt(Client(REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}"), "x")
+    assert attempt(Client(REMOTE_ADDR="203.0.113.7"), PASSWORD).status_code == 429
