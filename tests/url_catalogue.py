@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from model_bakery import baker
 
 from study.models import (
     Assignment,
@@ -25,7 +28,17 @@ from study.models import (
     Enrollment,
 )
 
-from .conftest import make_user
+from .conftest import PASSWORD
+
+
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    return make_password(PASSWORD)  # PBKDF2 once per run, not once per user
+
+
+def make_user(username: str, **extra):
+    return baker.make("auth.User", username=username, password=_password_hash(), **extra)
+
 
 ROLES = ("anonymous", "learner", "other_learner", "instructor", "other_instructor", "admin")
 USERS = ROLES[1:]
