@@ -341,3 +341,45 @@ def test_each_nasty_value_in_each_parsed_field_is_refused_or_ignored(w, nasty):
         assert response.status_code < 500, (url, data)
         if response.status_code >= 400:
             assert fingerprint() == before, (url, data)
+
+
+# --- authoring: the content importer and the deck builder ---------------------------------
+
+IMPORT_DETAILS = ("title", "source", "comparison")
+ROW_FIELDS = tuple(f"rows-0-{name}" for name in ("name", "left", "right", "group", "extra"))
+
+
+@FUZZ
+@given(data=form_data("text", "format", *IMPORT_DETAILS), htmx=st.booleans())
+def test_table_import_survives_hostile_input(w, data, htmx):
+    response, before = send(w, "instructor", "post", reverse("study:import"), data, htmx)
+    assert fingerprint() == before  # step 1 only previews: it never writes
+
+
+@FUZZ
+@given(
+    data=form_data(
+        *IMPORT_DETAILS,
+        "left_name",
+        "left_label",
+        "right_name",
+        "right_label",
+        "rows-TOTAL_FORMS",
+        "rows-INITIAL_FORMS",
+        *ROW_FIELDS,
+    )
+)
+def test_import_confirm_survives_hostile_input(w, data):
+    response, before = send(w, "instructor", "post", reverse("study:import_confirm"), data)
+    assert_refused_cleanly(response, before)
+
+
+@FUZZ
+@given(data=form_data("comparison", "name", "description", "attributes", "cards", "vignettes"))
+def test_deck_builder_survives_hostile_input(w, data):
+    for url in (
+        reverse("study:deck_create"),
+        reverse("study:deck_edit", args=[w["decks"]["instructor"].slug]),
+    ):
+        response, before = send(w, "instructor", "post", url, data)
+        assert_refused_cleanly(response, before)
