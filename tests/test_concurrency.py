@@ -26,10 +26,16 @@ from study.models import Deck, ReviewLog, ReviewState
 
 from .conftest import FIXTURE, ROOT
 
-on_postgres = pytest.mark.skipif(
+needs_postgres = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
     reason="needs PostgreSQL (row locks): runs in CI's PostgreSQL pass, DATABASE_URL=postgres://…",
 )
+
+
+def on_postgres(test):
+    return pytest.mark.postgres(needs_postgres(test))
+
+
 THREADS = 16
 
 
