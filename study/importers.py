@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.text import slugify
 
+from .accounts import FORMULA_STARTS
 from .models import Attribute, Comparison, Deck, Fact, Group, Side
 
 MAX_ROWS = 200
@@ -31,8 +32,6 @@ MAX_SIDE_NAME = 100  # Comparison.left_name
 MAX_LABEL = 20  # Comparison.left_label
 ROW_GROUPS = [(value, label) for value, label in Group.choices if value != Group.VIGNETTES]
 DEFAULT_GROUP = Group.ANATOMY
-# Spreadsheet programs run cells starting with these as formulas; CSV export guards them.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _SEPARATOR_LINE = re.compile(r"^[\s|:]*-{3,}[\s|:\-]*$")  # a Markdown `---|---` line
 _LABELLED = re.compile(r"^(?P<name>.+?)\s*\((?P<label>[^()]{1,20})\)$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")  # allows tab, newlines, form feed

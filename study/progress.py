@@ -220,6 +220,7 @@ def _cell(
     decay = memory.decays.get(user_id)
     if decay is None:
         decay = _default_decay()
+    recall = scheduling.recall_curve(decay)
     due_at = due_moment(assignment.due_date)
     at_due = max(now, due_at)
     cards = memory.deck_cards.get(assignment.deck_id, [])
@@ -233,17 +234,8 @@ def _cell(
         if key not in memory.states:
             continue
         stability, reviewed = memory.states[key]
-        recalls.append(
-            (
-                deck_card,
-                scheduling.retrievability(
-                    stability=stability, last_review=reviewed, now=now, decay=decay
-                ),
-            )
-        )
-        recall_at_due_sum += scheduling.retrievability(
-            stability=stability, last_review=reviewed, now=at_due, decay=decay
-        )
+        recalls.append((deck_card, recall(stability, reviewed, now)))
+        recall_at_due_sum += recall(stability, reviewed, at_due)
         if reviewed and (last_review is None or reviewed > last_review):
             last_review = reviewed
     total = len(cards)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -303,11 +304,21 @@ def retrievability(
 
     (py-fsrs rounds elapsed time down to whole days; a dashboard wants the smooth curve.)
     """
-    if stability is None or last_review is None or stability <= 0:
-        return 0.0
-    elapsed_days = max(0.0, (now - last_review).total_seconds() / 86400)
+    return recall_curve(decay)(stability, last_review, now)
+
+
+def recall_curve(decay: float) -> Callable[[float | None, datetime | None, datetime], float]:
+    """`retrievability` for one decay, with its constant computed once (dashboards call it
+    for every learner x card)."""
     factor = 0.9 ** (1 / -decay) - 1
-    return (1 + factor * elapsed_days / stability) ** -decay
+
+    def recall(stability: float | None, last_review: datetime | None, now: datetime) -> float:
+        if stability is None or last_review is None or stability <= 0:
+            return 0.0
+        elapsed_days = max(0.0, (now - last_review).total_seconds() / 86400)
+        return (1 + factor * elapsed_days / stability) ** -decay
+
+    return recall
 
 
 def decay_for(profile: StudyProfile) -> float:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import progress
+from ..accounts import spreadsheet_safe
 from ..forms import AssignmentForm, ClassroomForm, JoinForm
 from ..models import Assignment, Classroom, Enrollment
 
@@ -168,15 +169,6 @@ def learner_detail(request: HttpRequest, pk: int, assignment_pk: int, user_pk: i
             "started": sum(1 for c in cards if c.state is not None),
         },
     )
-
-
-# Spreadsheets run cells starting with these as formulas (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 GRADEBOOK_HEADER = [
