@@ -157,3 +157,14 @@ def test_next_due_at_is_the_earliest_due(learner, small_deck):
     state = ReviewState.objects.get(user=learner, card=card)
     today = queue.plan(user=learner, profile=learner.study_profile, deck=small_deck, now=START)
     assert today.next_due == state.due
+
+
+def test_a_review_exactly_at_day_start_counts_for_the_new_day(learner, small_deck):
+    profile = learner.study_profile
+    day = profile.study_day(START)
+    card = upcoming(learner, small_deck, START).card
+    answer(learner, card, Rating.GOOD, day.start, "boundary")
+    done = queue.done_today(user=learner, profile=profile, now=day.start)
+    assert (done.total, done.new) == (1, 1)
+    before = queue.done_today(user=learner, profile=profile, now=day.start - timedelta(seconds=1))
+    assert before.total == 0

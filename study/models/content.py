@@ -419,6 +419,13 @@ class Deck(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def is_visible_to(self, user) -> bool:
+        """Same rule as `DeckQuerySet.visible_to`, answered without a query for the common
+        cases (shared or own deck): the study loop asks it on every request."""
+        if self.owner_id is None or self.owner_id == user.pk:
+            return True
+        return Deck.objects.visible_to(user).filter(pk=self.pk).exists()
+
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
 

@@ -9,7 +9,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.db.models import Count, FilteredRelation, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -97,7 +97,10 @@ def comparison_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _deck_for(request: HttpRequest, slug: str) -> Deck:
-    return get_object_or_404(Deck.objects.visible_to(request.user), slug=slug)
+    deck = Deck.objects.filter(slug=slug).first()
+    if deck is None or not deck.is_visible_to(request.user):
+        raise Http404("No such deck.")
+    return deck
 
 
 def _sign(payload: dict) -> str:
@@ -159,8 +162,6 @@ def study(request: HttpRequest, slug: str) -> HttpResponse:
 def _card_in_deck(deck: Deck, card_id: str) -> Card:
     # isdecimal, not isdigit: int("²") raises; and a 5000-digit id is not an id either.
     if not card_id.isdecimal() or len(card_id) > 18:
-        from django.http import Http404
-
         raise Http404("No such card in this deck.")
     cards = deck.cards.active().select_related("vignette", "attribute")
     return get_object_or_404(cards, pk=int(card_id))
