@@ -123,7 +123,7 @@ def _study_context(
     if show_card is not None:
         card = show_card
     elif today.next_card_id is not None:
-        card = Card.objects.select_related("attribute", "vignette").get(pk=today.next_card_id)
+        card = Card.objects.get(pk=today.next_card_id)  # the front needs no related rows
     else:
         context["stage"] = "done"
         context["next_due"] = today.next_due
@@ -163,7 +163,7 @@ def _card_in_deck(deck: Deck, card_id: str) -> Card:
     # isdecimal, not isdigit: int("²") raises; and a 5000-digit id is not an id either.
     if not card_id.isdecimal() or len(card_id) > 18:
         raise Http404("No such card in this deck.")
-    cards = deck.cards.active().select_related("vignette", "attribute")
+    cards = deck.cards.active().select_related("vignette")  # the explanation
     return get_object_or_404(cards, pk=int(card_id))
 
 
@@ -257,7 +257,7 @@ def undo(request: HttpRequest, slug: str) -> HttpResponse:
         context = _study_context(request, deck, error="Nothing to undo in this deck.")
         return _render_study(request, context, status=409 if request.htmx else 200)
     if request.htmx:
-        card = Card.objects.select_related("vignette", "attribute").get(pk=undone.card_id)
+        card = Card.objects.get(pk=undone.card_id)
         context = _study_context(request, deck, show_card=card)
         context["undone"] = True
         return _render_study(request, context)
