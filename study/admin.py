@@ -13,6 +13,19 @@ from .models import (
 )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewable, never added, edited or deleted here (generated content, learners' history)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class RegeneratesCards:
     """Saving content regenerates the comparison's cards in place (stable natural keys)."""
 
@@ -97,21 +110,12 @@ class VignetteAdmin(RegeneratesCards, admin.ModelAdmin):
 
 
 @admin.register(Card)
-class CardAdmin(admin.ModelAdmin):
+class CardAdmin(ReadOnlyAdmin):
     """Cards are generated from facts: read-only here, edit the facts instead."""
 
     list_display = ("key", "kind", "group", "retired")
     list_filter = ("comparison", "kind", "group", "retired")
     search_fields = ("key", "front", "back")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Deck)
@@ -136,25 +140,17 @@ class StudyProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewState)
-class ReviewStateAdmin(admin.ModelAdmin):
+class ReviewStateAdmin(ReadOnlyAdmin):
+    """Not deletable alone: a state without its logs would break reps == logs."""
+
     list_display = ("user", "card", "state", "due", "stability", "difficulty")
     list_filter = ("state",)
     search_fields = ("user__username", "card__key")
     raw_id_fields = ("user", "card")
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # Deleting a state but not its logs would break reps == logs; undo or delete the user.
-        return False
-
 
 @admin.register(ReviewLog)
-class ReviewLogAdmin(admin.ModelAdmin):
+class ReviewLogAdmin(ReadOnlyAdmin):
     """Review history is the learners' data: viewable, never edited or silently deleted."""
 
     list_display = ("user", "card", "rating", "kind", "reviewed_at")
@@ -162,12 +158,3 @@ class ReviewLogAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "card__key")
     raw_id_fields = ("user", "card")
     date_hierarchy = "reviewed_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -220,7 +220,9 @@ def review(
             if state is None:
                 state = ReviewState(user=user, card_id=card_id, version=0)
             kind = ReviewKind.NEW if before is None else before["state"]
-            _apply(state, result, lapsed=kind == ReviewKind.REVIEW and rating == Rating.AGAIN)
+            apply_outcome(
+                state, result, lapsed=kind == ReviewKind.REVIEW and rating == Rating.AGAIN
+            )
             log = ReviewLog.objects.create(
                 user=user,
                 card_id=card_id,
@@ -250,7 +252,8 @@ class _Stale(Exception):
     pass
 
 
-def _apply(state: ReviewState, result: Outcome, *, lapsed: bool) -> None:
+def apply_outcome(state: ReviewState, result: Outcome, *, lapsed: bool) -> None:
+    """Write an outcome into a state (unsaved): the one place that maps Outcome to columns."""
     state.state = result.state
     state.step = result.step
     state.stability = result.stability
@@ -343,7 +346,7 @@ def replay(*, user_id: int, card_id: int, profile: StudyProfile, history) -> Rev
         kind = ReviewKind.NEW if state is None else state.state
         if state is None:
             state = ReviewState(user_id=user_id, card_id=card_id)
-        _apply(state, result, lapsed=kind == ReviewKind.REVIEW and rating == Rating.AGAIN)
+        apply_outcome(state, result, lapsed=kind == ReviewKind.REVIEW and rating == Rating.AGAIN)
     if state is None:
         raise ValueError("Cannot replay an empty history.")
     return state

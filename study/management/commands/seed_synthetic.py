@@ -306,14 +306,9 @@ def _review(
     if state is None:
         state = ReviewState(user_id=learner.user_id, card_id=card_id, reps=0, lapses=0, version=0)
         learner.states[card_id] = state
-    state.state = result.state
-    state.step = result.step
-    state.stability = result.stability
-    state.difficulty = result.difficulty
-    state.due = result.due
-    state.last_review = result.last_review
-    state.reps += 1
-    state.lapses += 1 if kind == ReviewKind.REVIEW and rating == Rating.AGAIN else 0
+    scheduling.apply_outcome(
+        state, result, lapsed=kind == ReviewKind.REVIEW and rating == Rating.AGAIN
+    )
     state.version += 1
     # A plain tuple in LOG_FIELDS order: a model instance per log would double the run time.
     learner.logs.append(
