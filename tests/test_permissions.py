@@ -219,6 +219,9 @@ def test_a_review_is_always_recorded_for_the_poster(client, w):
 def test_account_deletion_only_deletes_the_poster(client, w):
     learner, other = w["users"]["learner"], w["users"]["other_learner"]
     client.force_login(learner)
-    client.post(reverse("study:account_delete"), {"password": PASSWORD, "user": other.pk})
+    response = client.post(
+        reverse("study:account_delete"), {"password": PASSWORD, "user": other.pk}
+    )
+    assert response.status_code == 302, response.content.decode()
     assert not User.objects.filter(pk=learner.pk).exists()
     assert User.objects.filter(pk=other.pk).exists()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -31,13 +32,16 @@ from study.models import (
 from .conftest import PASSWORD
 
 
-@lru_cache(maxsize=1)
-def _password_hash() -> str:
-    return make_password(PASSWORD)  # PBKDF2 once per run, not once per user
+@lru_cache(maxsize=4)
+def _password_hash(hashers: tuple[str, ...]) -> str:
+    # Keyed by the hashers in force: a hash cached while a test used a fast hasher would
+    # not verify once the default hashers are back.
+    return make_password(PASSWORD)  # once per run and hasher setting, not once per user
 
 
 def make_user(username: str, **extra):
-    return baker.make("auth.User", username=username, password=_password_hash(), **extra)
+    password = _password_hash(tuple(settings.PASSWORD_HASHERS))
+    return baker.make("auth.User", username=username, password=password, **extra)
 
 
 ROLES = ("anonymous", "learner", "other_learner", "instructor", "other_instructor", "admin")
