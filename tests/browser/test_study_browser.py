@@ -180,7 +180,8 @@ def test_done_screen_shows_when_the_next_card_is_due(
     done = page.get_by_role("region", name="All done for now")
     expect(done).to_be_visible()
     expect(done).to_contain_text("Today you answered 1 card (1 new, 0 reviews).")
-    expect(done.locator("time[datetime]")).to_contain_text("day")
+    # Easy on a new card schedules days ahead; fuzz can make it "1 week" rather than "N days".
+    expect(done.locator("time[datetime]")).to_have_text(re.compile(r"^\d+\s(day|week)s?\b"))
     expect_progress(page, 0, 0, 0)
     screenshot(page, "study-done.png")
     assert problems == []
