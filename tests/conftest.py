@@ -5,7 +5,8 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from model_bakery import baker
 
-from study.models import Card, Deck
+from study import scheduling
+from study.models import Card, Deck, ReviewLog, ReviewState
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "fixtures" / "motor_neurons.json"
@@ -63,3 +64,17 @@ def learner_client(client, learner):
 def admin_client_(client, admin_user):
     client.force_login(admin_user)
     return client
+
+
+def answer(user, card, rating, now, token=None) -> ReviewLog:
+    """Review `card` as the study screen would: at the version the learner was shown."""
+    state = ReviewState.objects.filter(user=user, card=card).first()
+    return scheduling.review(
+        user=user,
+        profile=user.study_profile,
+        card_id=card.pk,
+        rating=rating,
+        expected_version=state.version if state else 0,
+        token=token or f"t-{now.timestamp()}-{rating}",
+        now=now,
+    )

@@ -5,23 +5,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from study import queue, scheduling
+from study import queue
 from study.models import Card, Deck, Rating, ReviewState
 
+from .conftest import answer
+
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-
-
-def answer(user, card, rating, now, token):
-    state = ReviewState.objects.filter(user=user, card=card).first()
-    return scheduling.review(
-        user=user,
-        profile=user.study_profile,
-        card_id=card.pk,
-        rating=rating,
-        expected_version=state.version if state else 0,
-        token=token,
-        now=now,
-    )
 
 
 def upcoming(user, deck, now):

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from study import scheduling
 from study.models import Card, Rating, ReviewKind, ReviewLog, ReviewState
 
+from .conftest import answer
+
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
@@ -21,19 +23,6 @@ def no_fuzz(settings):
 @pytest.fixture
 def card(content) -> Card:
     return Card.objects.active().first()
-
-
-def answer(user, card, rating, now, token=None) -> ReviewLog:
-    state = ReviewState.objects.filter(user=user, card=card).first()
-    return scheduling.review(
-        user=user,
-        profile=user.study_profile,
-        card_id=card.pk,
-        rating=rating,
-        expected_version=state.version if state else 0,
-        token=token or f"t-{now.timestamp()}-{rating}",
-        now=now,
-    )
 
 
 review_sequences = st.lists(
