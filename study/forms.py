@@ -400,10 +400,27 @@ ImportRowFormSet = forms.formset_factory(
 )
 
 
+class IdsField(forms.ModelMultipleChoiceField):
+    """Choices by primary key; a value that cannot be one of our ids (not a plain number of
+    at most 18 digits) is an invalid choice, never a query: SQLite overflows on `pk__in`
+    with a number past 64 bits, which Django does not catch."""
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk)
+            if not (text.isdecimal() and len(text) <= 18):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
 class DeckForm(forms.ModelForm):
     """A built deck: whole attributes (rows), the vignettes, and/or single cards."""
 
-    attributes = forms.ModelMultipleChoiceField(
+    attributes = IdsField(
         label="Whole rows",
         queryset=Attribute.objects.none(),
         required=False,
@@ -411,7 +428,7 @@ class DeckForm(forms.ModelForm):
         help_text="Every card of each ticked row.",
     )
     vignettes = forms.BooleanField(label="All vignettes", required=False)
-    cards = forms.ModelMultipleChoiceField(
+    cards = IdsField(
         label="Single cards",
         queryset=Card.objects.none(),
         required=False,

@@ -374,6 +374,15 @@ def test_import_confirm_survives_hostile_input(w, data):
     assert_refused_cleanly(response, before)
 
 
+@pytest.mark.parametrize("field", ["attributes", "cards"])
+@pytest.mark.parametrize("value", ["9223372036854775808", "9" * 40, "-1", "²", "1e3"])
+def test_deck_builder_refuses_ids_that_cannot_exist(w, field, value):
+    data = {"name": "Mine", "comparison": "umn-lmn", field: value}
+    response, before = send(w, "instructor", "post", reverse("study:deck_create"), data)
+    assert response.status_code == 400
+    assert_refused_cleanly(response, before)
+
+
 @FUZZ
 @given(data=form_data("comparison", "name", "description", "attributes", "cards", "vignettes"))
 def test_deck_builder_survives_hostile_input(w, data):

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from study.models import Attribute, Card, Deck, ReviewLog, StudyProfile
+from study.models import Attribute, Card, Deck, ReviewLog, ReviewState, StudyProfile
 
 from .helpers import (
     PHONE,
@@ -118,6 +120,12 @@ def test_study_row_button_starts_a_session_of_just_that_row(
 ) -> None:
     attribute = Attribute.objects.get(name=STUDY_ROW)
     fronts = set(Card.objects.active().filter(attribute=attribute).values_list("front", flat=True))
+    # The simulated history decides which of the row's cards are due today; make every one
+    # of them come up, so the session shows exactly the row.
+    ReviewState.objects.filter(user__username="learner", card__attribute=attribute).update(
+        due=timezone.now() - timedelta(minutes=1)
+    )
+    StudyProfile.objects.filter(user__username="learner").update(new_per_day=999)
     page = open_page()
     open_stats(page, live_server.url)
 
