@@ -374,6 +374,17 @@ def test_import_confirm_survives_hostile_input(w, data):
     assert_refused_cleanly(response, before)
 
 
+@pytest.mark.parametrize("slug", ["\x00", "umn\x00lmn", "a b", "../x"])
+def test_deck_builder_and_import_refuse_a_comparison_that_is_not_a_slug(w, slug):
+    response, before = send(
+        w, "instructor", "post", reverse("study:deck_create"), {"comparison": slug}
+    )
+    assert response.status_code == 404
+    assert_refused_cleanly(response, before)
+    response, before = send(w, "instructor", "get", reverse("study:import"), {"comparison": slug})
+    assert response.status_code == 404
+
+
 @pytest.mark.parametrize("field", ["attributes", "cards"])
 @pytest.mark.parametrize("value", ["9223372036854775808", "9" * 40, "-1", "²", "1e3"])
 def test_deck_builder_refuses_ids_that_cannot_exist(w, field, value):

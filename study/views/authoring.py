@@ -8,6 +8,7 @@ Every object comes from a queryset scoped to the user, so foreign slugs are 404s
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.validators import slug_re
 from django.db import IntegrityError
 from django.db.models import ProtectedError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -64,7 +65,7 @@ def import_table(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         initial = {}
         if slug := request.GET.get("comparison"):
-            comparison = get_object_or_404(Comparison.objects.editable_by(request.user), slug=slug)
+            comparison = _comparison_or_404(Comparison.objects.editable_by(request.user), slug)
             initial = {"comparison": comparison, "title": comparison.title}
             initial["source"] = comparison.source
         form = TableForm(user=request.user, initial=initial)
@@ -194,8 +195,16 @@ def deck_create(request: HttpRequest) -> HttpResponse:
     slug = request.POST.get("comparison") or request.GET.get("comparison")
     if not slug:
         return render(request, "authoring/deck_form.html", {"comparisons": visible})
-    comparison = get_object_or_404(visible, slug=slug)
+    comparison = _comparison_or_404(visible, slug)
     return _deck_form(request, comparison, Deck())
+
+
+def _comparison_or_404(comparisons, slug: str) -> Comparison:
+    # A slug from a form field, not the URL router: anything but a slug (a NUL byte makes
+    # PostgreSQL raise) is simply not one of ours.
+    if not slug_re.match(slug):
+        raise Http404("No such comparison.")
+    return get_object_or_404(comparisons, slug=slug)
 
 
 @require_http_methods(["GET", "POST"])
