@@ -1,12 +1,20 @@
+import os
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from hypothesis import settings as hypothesis_settings
 from model_bakery import baker
 
 from study import scheduling
 from study.models import Card, Deck, ReviewLog, ReviewState
+
+# CI replays the same examples every run (a failure there is reproducible, not a dice roll);
+# local runs keep exploring new ones.
+hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "fixtures" / "motor_neurons.json"
