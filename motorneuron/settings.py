@@ -82,6 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "study.context_processors.nav",
             ],
             # Partials are a builtin so that moving to Django 6's own partials is a deletion.
             "builtins": ["template_partials.templatetags.partials"],

@@ -1,4 +1,4 @@
-"""Authentication backends that load the study profile with the user (one query, not two).
+"""Authentication backends that load the study profile with the user (one query, not three).
 
 Every page needs `request.user.study_profile`; fetching it with the session's user
 saves a query on every request.
@@ -7,7 +7,9 @@ saves a query on every request.
 from axes.backends import AxesStandaloneBackend
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
+
+from .models import ContentStamp
 
 
 class SelectProfileMixin:
@@ -19,9 +21,12 @@ class SelectProfileMixin:
             instructors = User.groups.through.objects.filter(
                 user=OuterRef("pk"), group__name="Instructors"
             )
+            # So does the content stamp: the study loop serves cached content of that
+            # stamp (study/catalog.py) instead of reading decks and cards every request.
+            stamp = ContentStamp.objects.filter(pk=ContentStamp.ROW).values("stamp")
             user = (
                 User._default_manager.select_related("study_profile")
-                .annotate(is_instructor=Exists(instructors))
+                .annotate(is_instructor=Exists(instructors), content_stamp=Subquery(stamp))
                 .get(pk=user_id)
             )
         except User.DoesNotExist:

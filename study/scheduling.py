@@ -111,7 +111,8 @@ def to_fsrs(state: ReviewState | None) -> fsrs.Card:
     if state is None:
         return fsrs.Card(card_id=0, due=datetime(2000, 1, 1, tzinfo=UTC))
     return fsrs.Card(
-        card_id=state.card_id,
+        # Never None: without an id, fsrs.Card sleeps 1 ms to make a unique one.
+        card_id=state.card_id or 0,
         state=fsrs.State(state.state),
         step=state.step,
         stability=state.stability,

@@ -136,7 +136,8 @@ def test_study_day_spans_the_day_start_hour_in_local_time(learner):
 
 def test_retired_cards_never_come_up(learner, small_deck):
     first = upcoming(learner, small_deck, START).card
-    Card.objects.filter(pk=first.pk).update(retired=True)
+    first.retired = True  # as generate_cards retires a card: a save, so the catalog hears
+    first.save(update_fields=["retired"])
     assert upcoming(learner, small_deck, START).card != first
 
 

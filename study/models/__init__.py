@@ -1,5 +1,16 @@
 from .classroom import Assignment, Classroom, Enrollment
-from .content import Attribute, Card, CardKind, Comparison, Deck, Fact, Group, Side, Vignette
+from .content import (
+    Attribute,
+    Card,
+    CardKind,
+    Comparison,
+    ContentStamp,
+    Deck,
+    Fact,
+    Group,
+    Side,
+    Vignette,
+)
 from .review import (
     Rating,
     ReviewKind,
@@ -18,6 +29,7 @@ __all__ = [
     "Card",
     "CardKind",
     "Comparison",
+    "ContentStamp",
     "Deck",
     "Fact",
     "Group",

@@ -8,6 +8,8 @@ in place and never orphans review history.
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models, transaction
 
@@ -435,3 +437,26 @@ class Deck(models.Model):
             return
         wanted = Card.objects.active().filter(comparison=self.comparison_id, group__in=self.groups)
         self.cards.set(wanted)
+
+
+class ContentStamp(models.Model):
+    """One row whose value changes whenever study content changes (see study/catalog.py).
+
+    Signals bump it inside the writer's transaction, and every request reads it with its
+    user row, so each worker process knows when its cached content is out of date.
+    """
+
+    stamp = models.BigIntegerField()
+
+    ROW = 1
+
+    def __str__(self) -> str:
+        return f"content stamp {self.stamp}"
+
+    @classmethod
+    def bump(cls) -> None:
+        # Random rather than +1: after a rolled-back change, the next change must not
+        # reuse the stamp that the rolled-back content may already be cached under.
+        stamp = secrets.randbits(62)
+        if not cls.objects.filter(pk=cls.ROW).update(stamp=stamp):
+            cls.objects.create(pk=cls.ROW, stamp=stamp)
