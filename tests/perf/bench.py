@@ -137,6 +137,7 @@ def ensure_seeded(url: str, params: str, seed_args: list[str], scale_up: int) ->
             meta = {}
         if meta.get("params") == params:
             log(f"{urlsplit(url).path} already seeded ({params}): reused")
+            manage(url, "migrate", "--noinput", "-v0")  # the code may have moved on since
             return meta
         psql(url, f"DROP DATABASE {urlsplit(url).path.lstrip('/')}")
     psql(url, f"CREATE DATABASE {urlsplit(url).path.lstrip('/')}")
