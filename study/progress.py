@@ -1,8 +1,8 @@
 """Classroom progress: what each learner remembers of each assigned deck.
 
 Everything here is derived from ReviewState / ReviewLog at request time, never stored.
-Predicted recall (retrievability) comes from `scheduling.retrievability`, with each
-learner's own FSRS decay.
+Predicted recall (retrievability) comes from `scheduling.recalls`, the batch form of
+`scheduling.retrievability` (equal to it bit for bit), with each learner's own FSRS decay.
 
 Status of one learner on one assignment, checked in this order:
 
@@ -15,7 +15,8 @@ Status of one learner on one assignment, checked in this order:
 4. **on track**: otherwise.
 
 The whole dashboard is a constant number of queries, whatever the class size: a few
-bulk `values()` reads, then arithmetic in Python.
+bulk `values()` reads, then arithmetic in Python, each card's recall evaluated once per
+learner and moment (now, each due date) however many decks share it.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, DateTimeField, DurationField, ExpressionWrapper, F, Value
 from django.utils import timezone
 
 from . import scheduling
@@ -35,7 +37,6 @@ from .models import (
     Card,
     Classroom,
     Deck,
-    Enrollment,
     ReviewLog,
     ReviewState,
     StudyProfile,
@@ -111,6 +112,17 @@ class Cell:
     def status_rank(self) -> int:
         return STATUS_RANK[self.status]
 
+    @property
+    def figures(self) -> str:
+        """The cell's text on the dashboard, e.g. "3/45 started · 1 review (7 d) · recall 87 %"
+        (rounded like `{% widthratio mean_recall 1 100 %}`: half to even)."""
+        plural = "" if self.reviews_recent == 1 else "s"
+        recall = "—" if self.mean_recall is None else f"{round(self.mean_recall * 100)} %"
+        return (
+            f"{self.started}/{self.total} started · {self.reviews_recent} review{plural} "
+            f"({RECENT_DAYS} d) · recall {recall}"
+        )
+
 
 @dataclass(frozen=True)
 class Row:
@@ -151,46 +163,103 @@ class CardProgress:
 
 # --- bulk reads ----------------------------------------------------------------
 
+# A started card: (stability, time from its last review to `now`), as `scheduling.recalls`
+# takes it.
+Memory = tuple[float | None, timedelta | None]
+
 
 @dataclass(frozen=True)
-class _DeckCard:
-    card_id: int
-    attribute_id: int | None
-    attribute_name: str | None
+class _Column:
+    """An assignment, with what all its cells share."""
+
+    assignment: Assignment
+    card_ids: list[int]  # the deck's active cards, in one fixed order: sums add up in it
+    card_set: frozenset[int]
+    due_at: datetime  # `due_moment(assignment.due_date)`
+    later: timedelta  # from now to when recall at the due date is evaluated (0 once past)
+
+
+@dataclass(frozen=True)
+class _Learner:
+    """One learner's memories of the assigned cards and their predicted recall, evaluated
+    once per card and moment: decks share cards, assignments share due dates."""
+
+    memories: dict[int, Memory]  # by card id
+    recall: dict[timedelta, dict[int, float]]  # time from now -> card id -> recall
+    recent: dict[int, int]  # reviews in the last RECENT_DAYS, by card id
+
+    def last_review(self, now: datetime) -> datetime | None:
+        since = min((e for _, e in self.memories.values() if e is not None), default=None)
+        return None if since is None else now - since
 
 
 @dataclass
 class _Memory:
-    """The raw material: deck contents, states, recent review counts, decays."""
+    """The raw material: assigned decks, and each learner's states, review counts, decay."""
 
-    deck_cards: dict[int, list[_DeckCard]]
-    states: dict[tuple[int, int], tuple[float | None, datetime | None]]
-    recent: dict[tuple[int, int], int]
+    columns: list[_Column]
+    # time from now -> the cards to evaluate then (recall now, and at each due date)
+    cards_at: dict[timedelta, set[int]]
+    attributes: dict[int, str]  # card id -> the name of its attribute (comparison row)
+    states: dict[int, dict[int, Memory]]  # user -> card -> memory
+    recent: dict[int, dict[int, int]]  # user -> card -> reviews in the last RECENT_DAYS
     decays: dict[int, float]
 
+    def learner(self, user_id: int) -> _Learner:
+        memories = self.states.get(user_id, {})
+        decay = self.decays.get(user_id)
+        if decay is None:
+            decay = _default_decay()
+        recall = {}
+        for later, card_ids in self.cards_at.items():
+            started = [card_id for card_id in card_ids if card_id in memories]
+            values = scheduling.recalls(
+                [memories[card_id] for card_id in started], decay=decay, later=later
+            )
+            recall[later] = dict(zip(started, values, strict=True))
+        return _Learner(memories, recall, self.recent.get(user_id, {}))
 
-def _read_memory(*, user_ids: list[int], deck_ids: list[int], now: datetime) -> _Memory:
+
+def _read_memory(*, user_ids: list[int], assignments: list[Assignment], now: datetime) -> _Memory:
     """Four queries, whatever the number of learners, decks or reviews."""
-    deck_cards: dict[int, list[_DeckCard]] = defaultdict(list)
-    links = Deck.cards.through.objects.filter(deck_id__in=deck_ids, card__retired=False)
-    for deck_id, card_id, attribute_id, attribute_name in links.values_list(
-        "deck_id", "card_id", "card__attribute_id", "card__attribute__name"
+    deck_cards: dict[int, list[int]] = defaultdict(list)
+    attributes: dict[int, str] = {}
+    links = Deck.cards.through.objects.filter(
+        deck_id__in={a.deck_id for a in assignments}, card__retired=False
+    )
+    for deck_id, card_id, attribute in links.values_list(
+        "deck_id", "card_id", "card__attribute__name"
     ).order_by():
-        deck_cards[deck_id].append(_DeckCard(card_id, attribute_id, attribute_name))
-    card_ids = sorted({dc.card_id for cards in deck_cards.values() for dc in cards})
+        deck_cards[deck_id].append(card_id)
+        if attribute:
+            attributes[card_id] = attribute
+    columns = []
+    cards_at: dict[timedelta, set[int]] = defaultdict(set)
+    for assignment in assignments:
+        card_ids = deck_cards.get(assignment.deck_id, [])
+        due_at = due_moment(assignment.due_date)
+        later = max(now, due_at) - now
+        columns.append(_Column(assignment, card_ids, frozenset(card_ids), due_at, later))
+        cards_at[timedelta(0)].update(card_ids)
+        cards_at[later].update(card_ids)
+    card_ids = sorted(cards_at[timedelta(0)])
     if not user_ids or not card_ids:
-        return _Memory(deck_cards, {}, {}, {})
-    states = {
-        (user_id, card_id): (stability, last_review)
-        for user_id, card_id, stability, last_review in ReviewState.objects.filter(
-            user_id__in=user_ids, card_id__in=card_ids
-        )
-        .values_list("user_id", "card_id", "stability", "last_review")
+        return _Memory(columns, cards_at, attributes, {}, {}, {})
+    # The database subtracts: an interval loads several times faster than a timestamp
+    # (Django's time-zone-aware loader parses those in Python), and stays exact.
+    since_review = ExpressionWrapper(
+        Value(now, output_field=DateTimeField()) - F("last_review"), output_field=DurationField()
+    )
+    states: dict[int, dict[int, Memory]] = defaultdict(dict)
+    for user_id, card_id, stability, elapsed in (
+        ReviewState.objects.filter(user_id__in=user_ids, card_id__in=card_ids)
+        .values_list("user_id", "card_id", "stability", since_review)
         .order_by()
-    }
-    recent = {
-        (row["user_id"], row["card_id"]): row["n"]
-        for row in ReviewLog.objects.filter(
+    ):
+        states[user_id][card_id] = (stability, elapsed)
+    recent: dict[int, dict[int, int]] = defaultdict(dict)
+    for user_id, card_id, n in (
+        ReviewLog.objects.filter(
             user_id__in=user_ids,
             card_id__in=card_ids,
             reviewed_at__gte=now - timedelta(days=RECENT_DAYS),
@@ -198,15 +267,17 @@ def _read_memory(*, user_ids: list[int], deck_ids: list[int], now: datetime) -> 
         )
         .values("user_id", "card_id")
         .annotate(n=Count("pk"))
+        .values_list("user_id", "card_id", "n")
         .order_by()
-    }
+    ):
+        recent[user_id][card_id] = n
     decays = {
         profile.user_id: scheduling.decay_for(profile)
         for profile in StudyProfile.objects.filter(user_id__in=user_ids).only(
             "user_id", "parameters"
         )
     }
-    return _Memory(deck_cards, states, recent, decays)
+    return _Memory(columns, cards_at, attributes, states, recent, decays)
 
 
 def _default_decay() -> float:
@@ -214,53 +285,39 @@ def _default_decay() -> float:
 
 
 def _cell(
-    *, memory: _Memory, user_id: int, assignment: Assignment, now: datetime
-) -> tuple[Cell, list[tuple[_DeckCard, float]], datetime | None]:
-    """A learner's cell, their (card, recall now) pairs, and their last review in the deck."""
-    decay = memory.decays.get(user_id)
-    if decay is None:
-        decay = _default_decay()
-    recall = scheduling.recall_curve(decay)
-    due_at = due_moment(assignment.due_date)
-    at_due = max(now, due_at)
-    cards = memory.deck_cards.get(assignment.deck_id, [])
-    recalls: list[tuple[_DeckCard, float]] = []
-    recall_at_due_sum = 0.0
-    reviews = 0
-    last_review: datetime | None = None
-    for deck_card in cards:
-        key = (user_id, deck_card.card_id)
-        reviews += memory.recent.get(key, 0)
-        if key not in memory.states:
-            continue
-        stability, reviewed = memory.states[key]
-        recalls.append((deck_card, recall(stability, reviewed, now)))
-        recall_at_due_sum += recall(stability, reviewed, at_due)
-        if reviewed and (last_review is None or reviewed > last_review):
-            last_review = reviewed
-    total = len(cards)
-    started = len(recalls)
+    *, learner: _Learner, column: _Column, now: datetime
+) -> tuple[Cell, list[int], list[float]]:
+    """A learner's cell, the cards they started (deck order) and their recall of each now."""
+    started = [card_id for card_id in column.card_ids if card_id in learner.memories]
+    now_recall = learner.recall[timedelta(0)]
+    recall_now = [now_recall[card_id] for card_id in started]
+    due_recall = learner.recall[column.later]
+    recall_at_due_sum = sum([due_recall[card_id] for card_id in started])  # unstarted: 0
+    total = len(column.card_ids)
     recall_at_due = recall_at_due_sum / total if total else 0.0
+    assignment = column.assignment
     status = status_for(
-        started=started,
+        started=len(started),
         total=total,
         recall_at_due=recall_at_due,
         target=assignment.target_recall,
         created_at=assignment.created_at,
-        due_at=due_at,
+        due_at=column.due_at,
         now=now,
     )
     cell = Cell(
         assignment=assignment,
-        started=started,
+        started=len(started),
         total=total,
-        reviews_recent=reviews,
-        mean_recall=sum(r for _, r in recalls) / started if started else None,
+        reviews_recent=sum(
+            n for card_id, n in learner.recent.items() if card_id in column.card_set
+        ),
+        mean_recall=sum(recall_now) / len(started) if started else None,
         recall_at_due=recall_at_due,
         status=status,
-        overdue=now >= due_at and status != Status.DONE,
+        overdue=now >= column.due_at and status != Status.DONE,
     )
-    return cell, recalls, last_review
+    return cell, started, recall_now
 
 
 # --- what the views call ---------------------------------------------------------
@@ -269,37 +326,38 @@ def _cell(
 def classroom_dashboard(*, classroom: Classroom, now: datetime) -> Dashboard:
     """Rows (learners) x columns (assignments), plus weak spots per assignment."""
     assignments = list(classroom.assignments.select_related("deck"))
-    enrollments = list(
-        Enrollment.objects.filter(classroom=classroom).select_related("user").order_by("user_id")
+    # Only the username is shown: the other User fields are not worth loading.
+    learners = list(
+        get_user_model()
+        .objects.filter(enrollments__classroom=classroom)
+        .only("username")
+        .order_by("pk")
     )
-    learners = [enrollment.user for enrollment in enrollments]
     memory = _read_memory(
-        user_ids=[learner.pk for learner in learners],
-        deck_ids=[assignment.deck_id for assignment in assignments],
-        now=now,
+        user_ids=[learner.pk for learner in learners], assignments=assignments, now=now
     )
+    attributes = memory.attributes
     # attribute -> [sum of recall, count], per assignment
     weak: dict[int, dict[str, list[float]]] = {
         a.pk: defaultdict(lambda: [0.0, 0]) for a in assignments
     }
     rows = []
-    for learner in learners:
+    for user in learners:
+        learner = memory.learner(user.pk)
         cells = []
-        last_review: datetime | None = None
-        for assignment in assignments:
-            cell, recalls, last = _cell(
-                memory=memory, user_id=learner.pk, assignment=assignment, now=now
-            )
+        for column in memory.columns:
+            cell, started, recalls = _cell(learner=learner, column=column, now=now)
             cells.append(cell)
-            if last and (last_review is None or last > last_review):
-                last_review = last
-            for deck_card, recall in recalls:
-                if deck_card.attribute_name:
-                    tally = weak[assignment.pk][deck_card.attribute_name]
+            tallies = weak[column.assignment.pk]
+            for card_id, recall in zip(started, recalls, strict=True):
+                if card_id in attributes:
+                    tally = tallies[attributes[card_id]]
                     tally[0] += recall
                     tally[1] += 1
+        # Every card read is in some assigned deck: the learner's last review of any of them.
+        last_review = learner.last_review(now)
         inactive = last_review is None or now - last_review > timedelta(days=INACTIVE_DAYS)
-        rows.append(Row(learner=learner, cells=cells, last_review=last_review, inactive=inactive))
+        rows.append(Row(learner=user, cells=cells, last_review=last_review, inactive=inactive))
     weak_spots = {
         assignment_pk: sorted(
             (WeakSpot(name=name, mean_recall=s / n, samples=int(n)) for name, (s, n) in by.items()),
@@ -350,13 +408,9 @@ def learner_assignments(*, user, now: datetime) -> list[Cell]:
             classroom__in=Classroom.objects.for_learner(user).active()
         ).select_related("deck", "classroom")
     )
-    memory = _read_memory(
-        user_ids=[user.pk], deck_ids=[assignment.deck_id for assignment in assignments], now=now
-    )
-    return [
-        _cell(memory=memory, user_id=user.pk, assignment=assignment, now=now)[0]
-        for assignment in assignments
-    ]
+    memory = _read_memory(user_ids=[user.pk], assignments=assignments, now=now)
+    learner = memory.learner(user.pk)
+    return [_cell(learner=learner, column=column, now=now)[0] for column in memory.columns]
 
 
 def learner_cards(*, user, assignment: Assignment, now: datetime) -> list[CardProgress]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -336,6 +336,32 @@ def recall_curve(decay: float) -> Callable[[float | None, datetime | None, datet
     return recall
 
 
+def recalls(
+    memories: Iterable[tuple[float | None, timedelta | None]],
+    *,
+    decay: float,
+    later: timedelta = timedelta(0),
+) -> list[float]:
+    """`retrievability` of many cards of one learner, `later` after some moment `now`; each
+    memory is (stability, `now - last_review`, None if never reviewed).
+
+    Exactly the float operations of `retrievability` (timedeltas add exactly), without
+    datetime arithmetic or a function call per card: a classroom dashboard evaluates
+    thousands of cards per request.
+    """
+    factor = 0.9 ** (1 / -decay) - 1
+    values = []
+    for stability, elapsed in memories:
+        if stability is None or elapsed is None or stability <= 0:
+            values.append(0.0)
+            continue
+        elapsed_days = (elapsed + later).total_seconds() / 86400
+        if elapsed_days < 0:  # not max(0.0, ...): a call per card costs a fifth of the loop
+            elapsed_days = 0.0
+        values.append((1 + factor * elapsed_days / stability) ** -decay)
+    return values
+
+
 def decay_for(profile: StudyProfile) -> float:
     return (tuple(profile.parameters) or DEFAULT_PARAMETERS)[20]
 
@@ -426,6 +452,7 @@ __all__ = [
     "format_interval",
     "outcome",
     "preview",
+    "recalls",
     "replay",
     "reschedule_all",
     "retrievability",

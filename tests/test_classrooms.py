@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from model_bakery import baker
 
-from study import progress
+from study import progress, scheduling
 from study.models import Assignment, Card, Classroom, Deck, Enrollment, ReviewLog, ReviewState
 from study.models.classroom import JOIN_CODE_ALPHABET
 from study.views.classrooms import JOIN_ATTEMPTS, spreadsheet_safe
@@ -422,15 +422,26 @@ def test_dashboard_shows_a_row_per_learner_and_a_column_per_assignment(
     instructor_client, classroom, assignment
 ):
     now = timezone.now()
-    enrol_with_progress(classroom, assignment.deck, "amy", 45, now)
+    amy = enrol_with_progress(classroom, assignment.deck, "amy", 45, now)
     enrol_with_progress(classroom, assignment.deck, "bob", 0, now)
+    enrol_with_progress(classroom, assignment.deck, "cat", 1, now)
     response = instructor_client.get(reverse("study:classroom", args=[classroom.pk]))
     text = response.text
     assert "amy" in text and "bob" in text
-    assert "45/45 started" in text
-    assert "0/45 started" in text
+    recall = scheduling.retrievability(
+        stability=10,
+        last_review=now - timedelta(days=2),
+        now=now,
+        decay=scheduling.DEFAULT_PARAMETERS[20],
+    )
+    assert f"45/45 started · 45 reviews (7 d) · recall {round(recall * 100)} %" in text
+    assert "0/45 started · 0 reviews (7 d) · recall —" in text
+    assert "1/45 started · 1 review (7 d)" in text
     assert "status-not_started" in text
     assert "How the status is decided" in text
+    drill_down = reverse("study:classroom_learner", args=[classroom.pk, assignment.pk, amy.pk])
+    assert f'href="{drill_down}">' in text
+    assert '<span class="visually-hidden">: amy, Lesion signs card by card</span>' in text
 
 
 def test_dashboard_sorts_on_the_server(instructor_client, classroom, assignment):

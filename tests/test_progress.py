@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.template import Context, Template
 from model_bakery import baker
 
 from study import progress, scheduling
@@ -207,6 +208,44 @@ def test_learner_without_review_for_three_days_is_flagged(assignment, cards, pin
     }
     assert rows["idle"].inactive
     assert not rows["busy"].inactive
+    assert rows["busy"].last_review == NOW - timedelta(days=2)
+
+
+def test_decks_sharing_cards_and_due_dates_each_get_their_own_figures(cards, instructor, pinned):
+    """Recall is evaluated once per card and moment, whichever decks and due dates share it."""
+    classroom = Classroom.objects.create(owner=instructor, name="Shared")
+    decks = {"every": cards, "two": cards[:2], "rest": cards[2:]}
+    due_dates = {"every": DUE, "two": DUE, "rest": date(2030, 3, 5)}  # "rest" is past due
+    for slug, deck_cards in decks.items():
+        deck = Deck.objects.create(slug=slug, name=slug)
+        deck.cards.set(deck_cards)
+        Assignment.objects.create(classroom=classroom, deck=deck, due_date=due_dates[slug])
+    user = baker.make("auth.User", username="bob")
+    Enrollment.objects.create(classroom=classroom, user=user)
+    memories = {cards[0]: (10, 10), cards[1]: (2, 0.5), cards[2]: (30, 40)}  # stability, days
+    for card, (stability, days_ago) in memories.items():
+        remember(user, card, stability=stability, days_ago=days_ago)
+    decay = scheduling.DEFAULT_PARAMETERS[20]
+
+    def recall(card, at):
+        stability, days_ago = memories[card]
+        return scheduling.retrievability(
+            stability=stability, last_review=NOW - timedelta(days=days_ago), now=at, decay=decay
+        )
+
+    (row,) = progress.classroom_dashboard(classroom=classroom, now=NOW).rows
+    for cell in row.cells:
+        slug = cell.assignment.deck.slug
+        started = [card for card in decks[slug] if card in memories]
+        at_due = max(NOW, progress.due_moment(due_dates[slug]))
+        assert cell.started == len(started)
+        assert cell.mean_recall == pytest.approx(
+            sum(recall(c, NOW) for c in started) / len(started)
+        )
+        assert cell.recall_at_due == pytest.approx(
+            sum(recall(c, at_due) for c in started) / len(decks[slug])
+        )
+    assert row.last_review == NOW - timedelta(days=0.5)
 
 
 def test_weak_spots_list_the_attributes_remembered_worst_first(assignment, cards, pinned):
@@ -263,3 +302,28 @@ def test_elapsed_fraction_is_clamped_share_of_the_window(now, expected):
 
 def test_due_moment_is_the_end_of_the_due_date():
     assert progress.due_moment(DUE) == datetime(2030, 3, 21, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("reviews", "mean_recall"),
+    [(0, None), (1, 0.9), (2, 0.845), (1, 0.855), (12, 0.004), (3, 0.99999), (1, 1.0)],
+)
+def test_cell_figures_read_as_the_template_filters_printed_them(reviews, mean_recall):
+    cell = progress.Cell(
+        assignment=Assignment(),
+        started=3,
+        total=45,
+        reviews_recent=reviews,
+        mean_recall=mean_recall,
+        recall_at_due=0.0,
+        status=Status.BEHIND,
+        overdue=False,
+    )
+    template = Template(
+        "{{ cell.started }}/{{ cell.total }} started · {{ cell.reviews_recent }} "
+        "review{{ cell.reviews_recent|pluralize }} ({{ recent_days }} d) · recall "
+        "{% if cell.mean_recall is None %}—{% else %}{% widthratio cell.mean_recall 1 100 %} %"
+        "{% endif %}"
+    )
+    context = Context({"cell": cell, "recent_days": progress.RECENT_DAYS})
+    assert cell.figures == template.render(context)

@@ -222,6 +222,37 @@ def test_retrievability_matches_py_fsrs_on_whole_days(days):
     assert ours == pytest.approx(reference.get_card_retrievability(memory, now))
 
 
+memories = st.lists(
+    st.tuples(
+        st.one_of(st.none(), st.floats(min_value=-1, max_value=40_000)),  # stability
+        st.one_of(
+            st.none(), st.timedeltas(min_value=-timedelta(days=2), max_value=timedelta(days=36500))
+        ),  # time since the last review, negative when it is in the future
+    ),
+    max_size=5,
+)
+
+
+@given(
+    memories=memories,
+    later=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400)),
+    decay=st.floats(min_value=0.1, max_value=0.8),
+)
+def test_recalls_are_exactly_retrievability(memories, later, decay):
+    """The dashboards' batch form computes the same floats, bit for bit."""
+    now = START + timedelta(days=3650)
+    expected = [
+        scheduling.retrievability(
+            stability=stability,
+            last_review=None if elapsed is None else now - elapsed,
+            now=now + later,
+            decay=decay,
+        )
+        for stability, elapsed in memories
+    ]
+    assert scheduling.recalls(memories, decay=decay, later=later) == expected
+
+
 def test_scheduler_follows_the_learner_s_profile(learner):
     profile = learner.study_profile
     profile.desired_retention = 0.8

@@ -8,6 +8,7 @@ else is a 404, whoever asks.
 from __future__ import annotations
 
 import csv
+from typing import TypedDict
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -133,6 +134,48 @@ def classroom_code(request: HttpRequest, pk: int) -> HttpResponse:
 # --- dashboard, drill-down, gradebook ---------------------------------------------
 
 
+class TableCell(TypedDict):
+    """One progress-table cell, as the dashboard template prints it."""
+
+    status: str  # the CSS modifier: status-not_started, ...
+    label: str
+    href: str  # the learner's cards of this assignment
+    deck: str
+    figures: str
+
+
+def _table(
+    classroom: Classroom, assignments: list[Assignment], rows: list[progress.Row]
+) -> list[tuple[progress.Row, list[TableCell]]]:
+    """The rows with their cells as plain strings.
+
+    A class of 40 x 4 assignments has 160 cells: per-cell `{% url %}`, filters and attribute
+    chains cost several times more than the figures. Dicts, because the template engine looks
+    `cell.x` up as `cell["x"]` first, and an attribute only after that lookup fails.
+    """
+    # One `reverse` per assignment rather than per cell: the learner's id ends the URL.
+    drill_down = {
+        a.pk: reverse("study:classroom_learner", args=[classroom.pk, a.pk, 0]).removesuffix("0/")
+        for a in assignments
+    }
+    return [
+        (
+            row,
+            [
+                {
+                    "status": cell.status.value,
+                    "label": cell.status.label,
+                    "href": f"{drill_down[cell.assignment.pk]}{row.learner.pk}/",
+                    "deck": cell.assignment.deck.name,
+                    "figures": cell.figures,
+                }
+                for cell in row.cells
+            ],
+        )
+        for row in rows
+    ]
+
+
 @require_GET
 def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     classroom = _owned(request, pk)
@@ -142,6 +185,7 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "classroom": classroom,
         "dashboard": data,
         "rows": rows,
+        "table": _table(classroom, data.assignments, rows),
         "sort": sort,
         "join_url": request.build_absolute_uri(reverse("study:join", args=[classroom.join_code])),
         "inactive_days": progress.INACTIVE_DAYS,
