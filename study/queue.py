@@ -5,10 +5,10 @@ this study day (most overdue first, within reviews/day), then new cards in deck 
 (within new/day), and finally learning cards due later today, so a session can finish
 its learning steps.
 
-`plan` is the hot path of every study request: two queries whatever the learner's
-history size. One counts today's reviews (index `log_user_time`); the other reads the
-learner's states of the deck's cards (the unique (user, card) index), so its size is the
-deck's, never the history's. The deck's cards themselves come from the per-process
+`plan` is the hot path of every study request: one query whatever the learner's history
+size, which counts today's reviews (index `log_user_time`) and reads the learner's states
+of the deck's cards (the unique (user, card) index), so its size is the deck's, never the
+history's. The deck's cards themselves come from the per-process
 catalog (study/catalog.py). Counts and the next card are then picked in Python.
 """
 
@@ -95,21 +95,24 @@ class Plan:
 STATE, DUE, LAST_REVIEW = 1, 5, 6  # positions in a Plan row
 
 
-def done_today(*, user, profile: StudyProfile, now: datetime) -> DoneToday:
-    """What the learner answered this study day (index `log_user_time`; raw SQL because
-    it runs on every study request and the ORM took longer to build it than to run it)."""
+def _done_sql(*, user, profile: StudyProfile, now: datetime) -> tuple[str, list]:
+    """The count of today's answers (index `log_user_time`), as SQL and parameters."""
     day = profile.study_day(now)
-    quote = connection.ops.quote_name
     sql = (
-        "SELECT COUNT(*), "
-        "COALESCE(SUM(CASE WHEN kind = %s THEN 1 ELSE 0 END), 0), "
-        "COALESCE(SUM(CASE WHEN kind = %s THEN 1 ELSE 0 END), 0) "
-        f"FROM {quote(ReviewLog._meta.db_table)} "
+        "SELECT COUNT(*) AS total, "
+        "COALESCE(SUM(CASE WHEN kind = %s THEN 1 ELSE 0 END), 0) AS new, "
+        "COALESCE(SUM(CASE WHEN kind = %s THEN 1 ELSE 0 END), 0) AS reviews "
+        f"FROM {connection.ops.quote_name(ReviewLog._meta.db_table)} "
         "WHERE user_id = %s AND reviewed_at >= %s AND reviewed_at < %s"
     )
     # Adapted as the ORM does (SQLite stores naive UTC text), so boundaries compare alike.
     start, end = (connection.ops.adapt_datetimefield_value(m) for m in (day.start, day.end))
-    params = [ReviewKind.NEW, ReviewKind.REVIEW, user.pk, start, end]
+    return sql, [ReviewKind.NEW, ReviewKind.REVIEW, user.pk, start, end]
+
+
+def done_today(*, user, profile: StudyProfile, now: datetime) -> DoneToday:
+    """What the learner answered this study day (raw SQL: see `_today`)."""
+    sql, params = _done_sql(user=user, profile=profile, now=now)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         total, new, reviews = cursor.fetchone()
@@ -127,26 +130,34 @@ def _as_micros_sql(column: str) -> str:
     return column
 
 
-def _state_rows(*, user_id: int, deck_id: int) -> list[tuple]:
-    """(card id, state id, *STATE_COLUMNS) of the learner's started cards in the deck.
+def _today(*, user, profile: StudyProfile, deck: Deck, now: datetime) -> tuple[DoneToday, list]:
+    """Today's answer counts and the learner's states of the deck's cards, in one query.
 
-    Raw SQL because this runs on every study request and the ORM spent longer building
-    the query than the database spent answering it (see docs/performance.md). Its size is
-    the deck's, never the history's: the unique (user, card) index bounds it.
+    Each row is (total, new, reviews, card id, state id, *STATE_COLUMNS): the counts
+    subquery is one row, LEFT JOINed to the states so that a learner with none still gets
+    it. Its size is the deck's, never the history's (the unique (user, card) index).
+    Raw SQL, in one round trip, because this runs on every study request and the ORM
+    spent longer building queries than the database spent answering them.
     """
     quote = connection.ops.quote_name
     columns = {name: f"s.{quote(name)}" for name in STATE_COLUMNS}
     for name in ("due", "last_review"):
         columns[name] = _as_micros_sql(columns[name])
+    done_sql, params = _done_sql(user=user, profile=profile, now=now)
     sql = (
-        f"SELECT s.card_id, s.id, {', '.join(columns.values())} "
-        f"FROM {quote(ReviewState._meta.db_table)} s "
-        f"JOIN {quote(Deck.cards.through._meta.db_table)} dc ON dc.card_id = s.card_id "
-        "WHERE s.user_id = %s AND dc.deck_id = %s"
+        f"SELECT d.total, d.new, d.reviews, s.card_id, s.id, {', '.join(columns.values())} "
+        f"FROM ({done_sql}) d LEFT JOIN ("
+        f"{quote(ReviewState._meta.db_table)} s "
+        f"JOIN {quote(Deck.cards.through._meta.db_table)} dc "
+        "ON dc.card_id = s.card_id AND dc.deck_id = %s"
+        ") ON s.user_id = %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id, deck_id])
-        return cursor.fetchall()
+        cursor.execute(sql, [*params, deck.pk, user.pk])
+        rows = cursor.fetchall()
+    total, new, reviews = rows[0][:3]
+    done = DoneToday(new=int(new), reviews=int(reviews), total=int(total))
+    return done, [row[3:] for row in rows if row[3] is not None]
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -166,16 +177,14 @@ def from_micros(micros: int | None) -> datetime | None:
     return None if micros is None else EPOCH + micros * MICROSECOND
 
 
-def plan(
-    *, user, profile: StudyProfile, deck: Deck, now: datetime, done: DoneToday | None = None
-) -> Plan:
-    done = done or done_today(user=user, profile=profile, now=now)
+def plan(*, user, profile: StudyProfile, deck: Deck, now: datetime) -> Plan:
+    done, state_rows = _today(user=user, profile=profile, deck=deck, now=now)
     cards = catalog.for_user(user).cards(deck)
     day_end, now_us = to_micros(profile.study_day(now).end), to_micros(now)
     rows: dict[int, tuple] = {}
     learning: list[tuple[int, int]] = []
     reviews: list[tuple[int, int]] = []
-    for card_id, *row in _state_rows(user_id=user.pk, deck_id=deck.pk):
+    for card_id, *row in state_rows:
         if card_id not in cards:
             continue  # retired: it keeps its state (and maybe its deck link) but is not studied
         row[DUE], row[LAST_REVIEW] = to_micros(row[DUE]), to_micros(row[LAST_REVIEW])

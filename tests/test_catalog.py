@@ -50,7 +50,7 @@ def test_a_warm_catalog_reads_no_content_tables(learner_client, deck):
     study_page(learner_client)  # fills the catalog for this stamp
     with CaptureQueriesContext(connection) as queries:
         study_page(learner_client)
-    assert queries.captured_queries  # session, user, today's counts, the learner's states
+    assert queries.captured_queries  # session, user, today's counts + the learner's states
     assert not [q["sql"] for q in queries.captured_queries if CONTENT_TABLE.search(q["sql"])]
 
 

@@ -284,8 +284,8 @@ def test_a_review_post_costs_a_constant_number_of_queries(
 ):
     build_history(learner, history)
     token = token_in(reveal(learner_client))  # also fills the content catalog
-    # session, user, savepoint, lock the state, log, state, release, today's counts, states
-    with django_assert_max_num_queries(9):
+    # session, user, savepoint, lock the state, log, state, release, today's counts + states
+    with django_assert_max_num_queries(8):
         response = learner_client.post(
             reverse("study:review", args=["all"]), {"t": token, "rating": 3}, **HTMX
         )
@@ -299,6 +299,6 @@ def test_the_study_page_costs_a_constant_number_of_queries(
 ):
     build_history(learner, history)
     front(learner_client)  # fills the content catalog (two more queries, once per process)
-    # session, user (with the content stamp), today's counts, the learner's states
-    with django_assert_max_num_queries(4):
+    # session, user (with the content stamp), today's counts + the learner's states
+    with django_assert_max_num_queries(3):
         front(learner_client)

@@ -114,8 +114,12 @@ class ReviewStateQuerySet(models.QuerySet):
 class ReviewState(models.Model):
     """FSRS memory state of one card for one learner. Created at the card's first review."""
 
+    # No index of its own: (user, card) below serves every lookup by user.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_states"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="review_states",
+        db_index=False,
     )
     card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="review_states")
     state = models.PositiveSmallIntegerField(choices=State.choices)
@@ -134,10 +138,11 @@ class ReviewState(models.Model):
     SNAPSHOT_FIELDS = ("state", "step", "stability", "difficulty", "due", "last_review", "reps")
 
     class Meta:
+        # One index that starts with user: a review then changes no indexed column, so
+        # PostgreSQL can update the row in place (HOT) without touching any index.
         constraints = [
             models.UniqueConstraint(fields=["user", "card"], name="one_state_per_user_card")
         ]
-        indexes = [models.Index(fields=["user", "due"], name="state_user_due")]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.card_id} · {self.get_state_display()}"
@@ -170,8 +175,12 @@ class ReviewLogQuerySet(models.QuerySet):
 class ReviewLog(models.Model):
     """One answer. Append-only; undo deletes the entry it reverts (logs = reviews not undone)."""
 
+    # No index of its own: the (user, ...) indexes below start with it.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_logs"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="review_logs",
+        db_index=False,
     )
     card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="review_logs")
     rating = models.PositiveSmallIntegerField(choices=Rating.choices)

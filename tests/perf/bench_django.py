@@ -40,6 +40,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from study import optimizer, queue  # noqa: E402
+from study.backends import ProfileModelBackend  # noqa: E402
 from study.models import Classroom, Deck, ReviewState  # noqa: E402
 
 PREFIX = "synth"
@@ -156,25 +157,22 @@ def next_card() -> None:
     """Time queue.plan, the next-card selection, for simulated learners; EXPLAIN its queries."""
     User = get_user_model()
     deck = Deck.objects.get(slug="all")
-    users = list(
-        User.objects.filter(username__regex=rf"^{PREFIX}-[0-9]+$")
-        .select_related("study_profile")
-        .order_by("pk")[:10]
-    )
+    # Loaded as a request loads them (profile and content stamp ride along with the user).
+    backend = ProfileModelBackend()
+    pks = User.objects.filter(username__regex=rf"^{PREFIX}-[0-9]+$").order_by("pk")[:10]
+    users = [backend.get_user(pk) for pk in pks.values_list("pk", flat=True)]
     now = timezone.now()
+    for user in users:  # fill the content catalog, as a worker's first request does
+        queue.plan(user=user, profile=user.study_profile, deck=deck, now=now)
     timings = []
     for _ in range(30):
         for user in users:
-            profile = user.study_profile
-            done = queue.done_today(user=user, profile=profile, now=now)
             started = time.perf_counter()
-            queue.plan(user=user, profile=profile, deck=deck, now=now, done=done)
+            queue.plan(user=user, profile=user.study_profile, deck=deck, now=now)
             timings.append((time.perf_counter() - started) * 1000)
     user = users[0]
-    profile = user.study_profile
-    done = queue.done_today(user=user, profile=profile, now=now)
     with CaptureQueriesContext(connection) as captured:
-        queue.plan(user=user, profile=profile, deck=deck, now=now, done=done)
+        queue.plan(user=user, profile=user.study_profile, deck=deck, now=now)
     plans = []
     with connection.cursor() as cursor:
         for query in captured.captured_queries:
