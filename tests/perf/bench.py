@@ -465,6 +465,49 @@ COUNT_KEYS = {
 }
 
 
+HOT_PATH = """## Where the time goes, and what was done about it
+
+Profiles: cProfile and `time.process_time()` around Django's WSGI handler in one process
+against this database (the scripts are not kept; the figures below are from 2026-11-25).
+
+**Study page and review POST.** What a study request pays beyond the ceiling:
+
+- *Content* (deck, its cards, the card shown) was 3 queries and about a third of the page.
+  It now comes from a per-process catalog (`study/catalog.py`) that is valid for one content
+  stamp; the stamp rides along in the user query that every request already makes, and any
+  content write replaces it in the writer's transaction. A warm worker reads no content
+  table (`tests/test_catalog.py`).
+- *The queue* is one raw query: today's answer counts (index `log_user_time`) LEFT JOIN
+  the learner's states of the deck (unique `(user, card)` index). Datetimes come back as
+  epoch microseconds on PostgreSQL: psycopg loads each timestamptz through a Python loader,
+  and that was half the cost of reading 95 rows.
+- *Template*: a dozen `{% url %}` tags were 40 % of the page's render; the menu's and the
+  study forms' URLs are now reversed once per process (`study/context_processors.py`).
+- *Review transaction*: the state row is locked with one raw `SELECT ... FOR UPDATE`
+  (compiling the queryset cost more than the query). ReviewState lost its redundant
+  `user_id` index and the unused `(user, due)` index, so a review's UPDATE changes no
+  indexed column and PostgreSQL can update the row in place (HOT; fillfactor 85), and
+  ReviewLog lost its redundant `user_id` index.
+- `fsrs.Card` sleeps 1 ms when built without an id; `scheduling.to_fsrs` always passes one.
+
+Left: the user query (session user + profile + instructor flag + content stamp) is the
+largest single cost of every request, ceiling included; the rest is Django's request
+handling and template rendering.
+
+**Dashboard.** About 34 ms of Django-side CPU per request for 40 learners x 4 assignments
+(160 cells, ~3 800 review states, ~1 000 per-card review counts), plus ~9 ms in PostgreSQL.
+It was made about 2.3 x cheaper (intervals instead of timestamps from the database, each
+card's recall computed once per learner and moment with `scheduling.recalls`, cells as
+plain strings), but p95 ≤ 150 ms at 8 concurrent clients on 2 cores needs roughly 30 ms of
+CPU per request in all. What remains: template rendering of the table (~35 % of the view),
+reading the states and counts (~30 %), and per-cell Python. The next steps are computing the
+per-(learner, deck) recall and counts in SQL instead of shipping ~4 800 rows to Python, or
+caching each learner's cell until their next review (figures that decay with time would
+then be recomputed at most every few minutes).
+
+""".splitlines()
+
+
 def render(host, workers, meta, small_meta, results, counts, large, small, optimizer, total):
     ceiling = results[0].rps
     lines = [
@@ -474,8 +517,9 @@ def render(host, workers, meta, small_meta, results, counts, large, small, optim
         f"({total:.0f} s including setup). {host}. gunicorn {workers} sync workers "
         f"(`gunicorn.conf.py`: cores + 1), DEBUG off, sessions: "
         f"{'Redis-cached (cached_db)' if redis_available() else 'database'}; {CLIENTS} "
-        f"concurrent keep-alive clients on loopback, {DURATION:.0f} s timed per scenario "
-        f"after {WARMUP:.0f} s warm-up.",
+        "concurrent clients on loopback (sync workers close each connection after its "
+        "response, so every request of every scenario opens one), "
+        f"{DURATION:.0f} s timed per scenario after {WARMUP:.0f} s warm-up.",
         "",
         "| scenario | req/s | p50 ms | p95 ms | p99 ms | queries/req | ratio to ceiling "
         "| errors | target | met |",
@@ -557,7 +601,7 @@ def render(host, workers, meta, small_meta, results, counts, large, small, optim
     lines += ["At ~1 k states:", ""]
     for plan in small["plans"]:
         lines += ["```", plan["plan"], "```", ""]
-    lines += [
+    lines += HOT_PATH + [
         "Reproduce: `make bench` (env: BENCH_DATABASE_URL, BENCH_SMALL_DATABASE_URL, "
         "BENCH_REDIS_URL, BENCH_CLIENTS, BENCH_DURATION, BENCH_LEARNERS, BENCH_DAYS).",
         "",
