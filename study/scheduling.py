@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -319,21 +319,8 @@ def retrievability(
 
     (py-fsrs rounds elapsed time down to whole days; a dashboard wants the smooth curve.)
     """
-    return recall_curve(decay)(stability, last_review, now)
-
-
-def recall_curve(decay: float) -> Callable[[float | None, datetime | None, datetime], float]:
-    """`retrievability` for one decay, with its constant computed once (dashboards call it
-    for every learner x card)."""
-    factor = 0.9 ** (1 / -decay) - 1
-
-    def recall(stability: float | None, last_review: datetime | None, now: datetime) -> float:
-        if stability is None or last_review is None or stability <= 0:
-            return 0.0
-        elapsed_days = max(0.0, (now - last_review).total_seconds() / 86400)
-        return (1 + factor * elapsed_days / stability) ** -decay
-
-    return recall
+    elapsed = None if last_review is None else now - last_review
+    return recalls([(stability, elapsed)], decay=decay)[0]
 
 
 def recalls(
@@ -345,9 +332,9 @@ def recalls(
     """`retrievability` of many cards of one learner, `later` after some moment `now`; each
     memory is (stability, `now - last_review`, None if never reviewed).
 
-    Exactly the float operations of `retrievability` (timedeltas add exactly), without
-    datetime arithmetic or a function call per card: a classroom dashboard evaluates
-    thousands of cards per request.
+    The one place the forgetting curve is computed: `retrievability` is this for one card.
+    Batched, without datetime arithmetic or a function call per card, because a classroom
+    dashboard evaluates thousands of cards per request.
     """
     factor = 0.9 ** (1 / -decay) - 1
     values = []

@@ -207,8 +207,13 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
     profile, now = request.user.study_profile, timezone.now()
     today = queue.plan(user=request.user, profile=profile, deck=deck, now=now)
     state = today.state_for(card.pk)
-    context = {"deck": deck, "urls": _study_urls(deck), "card": card, "state": state}
-    context["stage"] = "answer"
+    context = {
+        "deck": deck,
+        "urls": _study_urls(deck),
+        "card": card,
+        "state": state,
+        "stage": "answer",
+    }
     if card.is_identify:
         choice = request.GET.get("choice", "")
         if choice not in card.choices:
