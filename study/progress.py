@@ -1,8 +1,9 @@
 """Classroom progress: what each learner remembers of each assigned deck.
 
 Everything here is derived from ReviewState / ReviewLog at request time, never stored.
-Predicted recall (retrievability) comes from `scheduling.recalls`, the batch form of
-`scheduling.retrievability` (equal to it bit for bit), with each learner's own FSRS decay.
+Predicted recall is `scheduling.retrievability` with each learner's own FSRS decay; the
+dashboards have the database evaluate it (`scheduling.recall_sql`, the same curve) and sum
+it per learner and deck.
 
 Status of one learner on one assignment, checked in this order:
 
@@ -14,9 +15,8 @@ Status of one learner on one assignment, checked in this order:
    fraction of time elapsed between the assignment's creation and the end of its due date;
 4. **on track**: otherwise.
 
-The whole dashboard is a constant number of queries, whatever the class size: a few
-bulk `values()` reads, then arithmetic in Python, each card's recall evaluated once per
-learner and moment (now, each due date) however many decks share it.
+The whole dashboard is a constant number of queries, whatever the class size or history:
+the database aggregates the per-card rows, so Python handles one row per cell.
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import models
-from django.db.models import Count, DateTimeField, DurationField, ExpressionWrapper, F, Value
+from django.db import connection, models
+from django.db.models import Count
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from . import scheduling
 from .models import (
@@ -163,141 +164,195 @@ class CardProgress:
 
 # --- bulk reads ----------------------------------------------------------------
 
-# A started card: (stability, time from its last review to `now`), as `scheduling.recalls`
-# takes it.
-Memory = tuple[float | None, timedelta | None]
-
 
 @dataclass(frozen=True)
 class _Column:
     """An assignment, with what all its cells share."""
 
     assignment: Assignment
-    card_ids: list[int]  # the deck's active cards, in one fixed order: sums add up in it
-    card_set: frozenset[int]
+    total: int  # active cards in the deck
     due_at: datetime  # `due_moment(assignment.due_date)`
-    later: timedelta  # from now to when recall at the due date is evaluated (0 once past)
+    later_days: float  # from now to when recall at the due date is evaluated (0 once past)
 
 
 @dataclass(frozen=True)
-class _Learner:
-    """One learner's memories of the assigned cards and their predicted recall, evaluated
-    once per card and moment: decks share cards, assignments share due dates."""
-
-    memories: dict[int, Memory]  # by card id
-    recall: dict[timedelta, dict[int, float]]  # time from now -> card id -> recall
-    recent: dict[int, int]  # reviews in the last RECENT_DAYS, by card id
-
-    def last_review(self, now: datetime) -> datetime | None:
-        since = min((e for _, e in self.memories.values() if e is not None), default=None)
-        return None if since is None else now - since
-
-
-@dataclass
 class _Memory:
-    """The raw material: assigned decks, and each learner's states, review counts, decay."""
+    """One learner's memory of one assignment's deck, summed over the cards they started."""
+
+    started: int = 0
+    recall_now: float = 0.0
+    recall_at_due: float = 0.0
+    last_review: datetime | None = None
+
+
+NO_MEMORY = _Memory()
+
+
+@dataclass(frozen=True)
+class _Progress:
+    """The figures of every cell, aggregated by the database: a class of 40 learners and
+    4 decks is 160 rows, not thousands of per-card rows to read and sum in Python."""
 
     columns: list[_Column]
-    # time from now -> the cards to evaluate then (recall now, and at each due date)
-    cards_at: dict[timedelta, set[int]]
-    attributes: dict[int, str]  # card id -> the name of its attribute (comparison row)
-    states: dict[int, dict[int, Memory]]  # user -> card -> memory
-    recent: dict[int, dict[int, int]]  # user -> card -> reviews in the last RECENT_DAYS
-    decays: dict[int, float]
-
-    def learner(self, user_id: int) -> _Learner:
-        memories = self.states.get(user_id, {})
-        decay = self.decays.get(user_id)
-        if decay is None:
-            decay = _default_decay()
-        recall = {}
-        for later, card_ids in self.cards_at.items():
-            started = [card_id for card_id in card_ids if card_id in memories]
-            values = scheduling.recalls(
-                [memories[card_id] for card_id in started], decay=decay, later=later
-            )
-            recall[later] = dict(zip(started, values, strict=True))
-        return _Learner(memories, recall, self.recent.get(user_id, {}))
+    memory: dict[tuple[int, int], _Memory]  # (user id, assignment id)
+    recent: dict[tuple[int, int], int]  # reviews in the last RECENT_DAYS, same keys
+    weak: dict[int, list[WeakSpot]]  # by assignment id, every attribute, unsorted
 
 
-def _read_memory(*, user_ids: list[int], assignments: list[Assignment], now: datetime) -> _Memory:
+def _rows_sql(name: str, columns: dict[str, str], rows: list[tuple]) -> tuple[str, list]:
+    """A CTE of literal rows, `columns` naming their SQL types: on PostgreSQL, unnest of one
+    array per column (a short query to send and parse whatever the class size), VALUES
+    elsewhere. Casts keep floats floats (a bare literal is NUMERIC on PostgreSQL)."""
+    names = ", ".join(columns)
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{sql_type}[]" for sql_type in columns.values())
+        return f"{name} ({names}) AS (SELECT * FROM unnest({arrays}))", [
+            list(values) for values in zip(*rows, strict=True)
+        ]
+    row = "(" + ", ".join(f"CAST(%s AS {sql_type})" for sql_type in columns.values()) + ")"
+    values = ", ".join([row] * len(rows))
+    return f"{name} ({names}) AS (VALUES {values})", [v for row in rows for v in row]
+
+
+def _progress_sql(
+    *, learners: list[tuple[int, float, float]], pairs: list[tuple], now: datetime, weak_spots: bool
+) -> tuple[str, list]:
+    """One query for every cell's figures and, with `weak_spots`, every attribute's.
+
+    `learners` are (user id, decay, `curve_factor(decay)`); `pairs` are (card id, assignment
+    id, days from now to its due date or 0, the card's attribute name or None), one per
+    active card of each assigned deck. `e` has one row per learner's started card and
+    assignment holding it, with the days since its last review; `m` adds its recall now and
+    at the due date (`scheduling.recall_sql`). The result's rows are cells, (user id,
+    assignment id, NULL, started, recall now summed, recall at due summed, last review),
+    then weak spots, (NULL, assignment id, attribute name, cards, recall now summed, ...).
+    PostgreSQL aggregates both groupings in one pass (GROUPING SETS), SQLite in two.
+    """
+    real = "double precision"
+    learner_sql, learner_params = _rows_sql(
+        "learner", {"user_id": "integer", "decay": real, "factor": real}, learners
+    )
+    pair_sql, pair_params = _rows_sql(
+        "pair",
+        {"card_id": "integer", "assignment_id": "integer", "later": real, "attribute": "text"},
+        pairs,
+    )
+    # Days since the last review, clamped at 0 by clamping the review in time (a review
+    # in the future counts as now), so that `recall_sql` reads it once.
+    reviewed = "CASE WHEN s.last_review > %s THEN %s ELSE s.last_review END"
+    if connection.vendor == "postgresql":
+        elapsed = f"(%s::{real} - date_part('epoch', {reviewed})) / 86400"  # not NUMERIC
+        now_params = [now.timestamp(), now, now]
+    else:
+        elapsed = f"(julianday(%s) - julianday({reviewed}))"  # exact to the millisecond
+        now_params = [connection.ops.adapt_datetimefield_value(now)] * 3
+
+    def recall(days: str) -> str:
+        return scheduling.recall_sql(
+            stability="stability", elapsed_days=days, decay="decay", factor="factor"
+        )
+
+    sql = (
+        f"WITH {learner_sql}, {pair_sql}, "
+        "e AS (SELECT s.user_id, p.assignment_id, p.attribute, s.last_review, s.stability, "
+        f"l.decay, l.factor, p.later, {elapsed} AS elapsed "
+        f"FROM {connection.ops.quote_name(ReviewState._meta.db_table)} s "
+        "JOIN learner l ON l.user_id = s.user_id JOIN pair p ON p.card_id = s.card_id), "
+        "m AS (SELECT user_id, assignment_id, attribute, last_review, "
+        f"{recall('elapsed')} AS recall_now, {recall('(elapsed + later)')} AS recall_due FROM e) "
+    )
+    figures = "COUNT(*), SUM(recall_now), SUM(recall_due), MAX(last_review) FROM m"
+    if not weak_spots:
+        sql += f"SELECT user_id, assignment_id, NULL, {figures} GROUP BY user_id, assignment_id"
+    elif connection.vendor == "postgresql":
+        sql += (
+            f"SELECT user_id, assignment_id, attribute, {figures} "
+            "GROUP BY GROUPING SETS ((user_id, assignment_id), (assignment_id, attribute))"
+        )
+    else:
+        sql += (
+            f"SELECT user_id, assignment_id, NULL, {figures} GROUP BY user_id, assignment_id "
+            f"UNION ALL SELECT NULL, assignment_id, attribute, {figures} "
+            "GROUP BY assignment_id, attribute"
+        )
+    return sql, [*learner_params, *pair_params, *now_params]
+
+
+def _as_datetime(value) -> datetime | None:
+    """A datetime aggregated by raw SQL: SQLite returns it as naive UTC text."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def _read_progress(
+    *, user_ids: list[int], assignments: list[Assignment], now: datetime, weak_spots: bool
+) -> _Progress:
     """Four queries, whatever the number of learners, decks or reviews."""
-    deck_cards: dict[int, list[int]] = defaultdict(list)
-    attributes: dict[int, str] = {}
     links = Deck.cards.through.objects.filter(
         deck_id__in={a.deck_id for a in assignments}, card__retired=False
-    )
-    for deck_id, card_id, attribute in links.values_list(
-        "deck_id", "card_id", "card__attribute__name"
-    ).order_by():
-        deck_cards[deck_id].append(card_id)
-        if attribute:
-            attributes[card_id] = attribute
-    columns = []
-    cards_at: dict[timedelta, set[int]] = defaultdict(set)
+    ).values_list("deck_id", "card_id", "card__attribute__name")
+    deck_cards: dict[int, list[tuple[int, str | None]]] = defaultdict(list)
+    for deck_id, card_id, attribute in links.order_by():
+        deck_cards[deck_id].append((card_id, attribute))
+    columns, pairs = [], []
     for assignment in assignments:
-        card_ids = deck_cards.get(assignment.deck_id, [])
         due_at = due_moment(assignment.due_date)
-        later = max(now, due_at) - now
-        columns.append(_Column(assignment, card_ids, frozenset(card_ids), due_at, later))
-        cards_at[timedelta(0)].update(card_ids)
-        cards_at[later].update(card_ids)
-    card_ids = sorted(cards_at[timedelta(0)])
-    if not user_ids or not card_ids:
-        return _Memory(columns, cards_at, attributes, {}, {}, {})
-    # The database subtracts: an interval loads several times faster than a timestamp
-    # (Django's time-zone-aware loader parses those in Python), and stays exact.
-    since_review = ExpressionWrapper(
-        Value(now, output_field=DateTimeField()) - F("last_review"), output_field=DurationField()
+        later = (max(now, due_at) - now).total_seconds() / 86400
+        cards = deck_cards.get(assignment.deck_id, [])
+        columns.append(_Column(assignment, len(cards), due_at, later))
+        pairs += [(card_id, assignment.pk, later, attribute) for card_id, attribute in cards]
+    memory = {}
+    weak: dict[int, list[WeakSpot]] = defaultdict(list)
+    if not user_ids or not pairs:
+        return _Progress(columns, memory, {}, weak)
+    decays = dict(
+        StudyProfile.objects.filter(user_id__in=user_ids).values_list("user_id", "parameters")
     )
-    states: dict[int, dict[int, Memory]] = defaultdict(dict)
-    for user_id, card_id, stability, elapsed in (
-        ReviewState.objects.filter(user_id__in=user_ids, card_id__in=card_ids)
-        .values_list("user_id", "card_id", "stability", since_review)
-        .order_by()
-    ):
-        states[user_id][card_id] = (stability, elapsed)
-    recent: dict[int, dict[int, int]] = defaultdict(dict)
-    for user_id, card_id, n in (
+    learners = []
+    for user_id in user_ids:
+        decay = scheduling.decay_of(decays.get(user_id, []))
+        learners.append((user_id, decay, scheduling.curve_factor(decay)))
+    sql, params = _progress_sql(learners=learners, pairs=pairs, now=now, weak_spots=weak_spots)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for user_id, assignment_id, name, n, recall_now, recall_due, last in cursor.fetchall():
+            if user_id is not None:
+                memory[user_id, assignment_id] = _Memory(
+                    int(n), float(recall_now), float(recall_due), _as_datetime(last)
+                )
+            elif name is not None:  # cards without an attribute (vignettes) are no weak spot
+                weak[assignment_id].append(WeakSpot(name, float(recall_now) / n, int(n)))
+    deck_assignments = defaultdict(list)
+    for assignment in assignments:
+        deck_assignments[assignment.deck_id].append(assignment.pk)
+    recent: dict[tuple[int, int], int] = defaultdict(int)
+    for user_id, deck_id, n in (
         ReviewLog.objects.filter(
             user_id__in=user_ids,
-            card_id__in=card_ids,
+            card__decks__in=deck_assignments,
+            card__retired=False,
             reviewed_at__gte=now - timedelta(days=RECENT_DAYS),
             reviewed_at__lte=now,
         )
-        .values("user_id", "card_id")
+        .values("user_id", "card__decks")
         .annotate(n=Count("pk"))
-        .values_list("user_id", "card_id", "n")
+        .values_list("user_id", "card__decks", "n")
         .order_by()
     ):
-        recent[user_id][card_id] = n
-    decays = {
-        profile.user_id: scheduling.decay_for(profile)
-        for profile in StudyProfile.objects.filter(user_id__in=user_ids).only(
-            "user_id", "parameters"
-        )
-    }
-    return _Memory(columns, cards_at, attributes, states, recent, decays)
+        for assignment_id in deck_assignments[deck_id]:
+            recent[user_id, assignment_id] += n
+    return _Progress(columns, memory, dict(recent), dict(weak))
 
 
-def _default_decay() -> float:
-    return scheduling.decay_for(StudyProfile())
-
-
-def _cell(
-    *, learner: _Learner, column: _Column, now: datetime
-) -> tuple[Cell, list[int], list[float]]:
-    """A learner's cell, the cards they started (deck order) and their recall of each now."""
-    started = [card_id for card_id in column.card_ids if card_id in learner.memories]
-    now_recall = learner.recall[timedelta(0)]
-    recall_now = [now_recall[card_id] for card_id in started]
-    due_recall = learner.recall[column.later]
-    recall_at_due_sum = sum([due_recall[card_id] for card_id in started])  # unstarted: 0
-    total = len(column.card_ids)
-    recall_at_due = recall_at_due_sum / total if total else 0.0
+def _cell(*, memory: _Memory, reviews_recent: int, column: _Column, now: datetime) -> Cell:
+    total = column.total
+    recall_at_due = memory.recall_at_due / total if total else 0.0  # unstarted cards: 0
     assignment = column.assignment
     status = status_for(
-        started=len(started),
+        started=memory.started,
         total=total,
         recall_at_due=recall_at_due,
         target=assignment.target_recall,
@@ -305,19 +360,28 @@ def _cell(
         due_at=column.due_at,
         now=now,
     )
-    cell = Cell(
+    return Cell(
         assignment=assignment,
-        started=len(started),
+        started=memory.started,
         total=total,
-        reviews_recent=sum(
-            n for card_id, n in learner.recent.items() if card_id in column.card_set
-        ),
-        mean_recall=sum(recall_now) / len(started) if started else None,
+        reviews_recent=reviews_recent,
+        mean_recall=memory.recall_now / memory.started if memory.started else None,
         recall_at_due=recall_at_due,
         status=status,
         overdue=now >= column.due_at and status != Status.DONE,
     )
-    return cell, started, recall_now
+
+
+def _cells(progress: _Progress, user_id: int, now: datetime) -> list[Cell]:
+    return [
+        _cell(
+            memory=progress.memory.get((user_id, column.assignment.pk), NO_MEMORY),
+            reviews_recent=progress.recent.get((user_id, column.assignment.pk), 0),
+            column=column,
+            now=now,
+        )
+        for column in progress.columns
+    ]
 
 
 # --- what the views call ---------------------------------------------------------
@@ -333,37 +397,25 @@ def classroom_dashboard(*, classroom: Classroom, now: datetime) -> Dashboard:
         .only("username")
         .order_by("pk")
     )
-    memory = _read_memory(
-        user_ids=[learner.pk for learner in learners], assignments=assignments, now=now
+    progress = _read_progress(
+        user_ids=[learner.pk for learner in learners],
+        assignments=assignments,
+        now=now,
+        weak_spots=True,
     )
-    attributes = memory.attributes
-    # attribute -> [sum of recall, count], per assignment
-    weak: dict[int, dict[str, list[float]]] = {
-        a.pk: defaultdict(lambda: [0.0, 0]) for a in assignments
-    }
     rows = []
     for user in learners:
-        learner = memory.learner(user.pk)
-        cells = []
-        for column in memory.columns:
-            cell, started, recalls = _cell(learner=learner, column=column, now=now)
-            cells.append(cell)
-            tallies = weak[column.assignment.pk]
-            for card_id, recall in zip(started, recalls, strict=True):
-                if card_id in attributes:
-                    tally = tallies[attributes[card_id]]
-                    tally[0] += recall
-                    tally[1] += 1
-        # Every card read is in some assigned deck: the learner's last review of any of them.
-        last_review = learner.last_review(now)
+        cells = _cells(progress, user.pk, now)
+        last_review = max(
+            (m.last_review for a in assignments
+             if (m := progress.memory.get((user.pk, a.pk))) and m.last_review),
+            default=None,
+        )  # fmt: skip
         inactive = last_review is None or now - last_review > timedelta(days=INACTIVE_DAYS)
         rows.append(Row(learner=user, cells=cells, last_review=last_review, inactive=inactive))
     weak_spots = {
-        assignment_pk: sorted(
-            (WeakSpot(name=name, mean_recall=s / n, samples=int(n)) for name, (s, n) in by.items()),
-            key=lambda spot: (spot.mean_recall, spot.name),
-        )[:WEAK_SPOTS]
-        for assignment_pk, by in weak.items()
+        assignment_pk: sorted(spots, key=lambda spot: (spot.mean_recall, spot.name))[:WEAK_SPOTS]
+        for assignment_pk, spots in progress.weak.items()
     }
     return Dashboard(
         classroom=classroom, assignments=assignments, rows=rows, weak_spots=weak_spots, now=now
@@ -408,9 +460,10 @@ def learner_assignments(*, user, now: datetime) -> list[Cell]:
             classroom__in=Classroom.objects.for_learner(user).active()
         ).select_related("deck", "classroom")
     )
-    memory = _read_memory(user_ids=[user.pk], assignments=assignments, now=now)
-    learner = memory.learner(user.pk)
-    return [_cell(learner=learner, column=column, now=now)[0] for column in memory.columns]
+    progress = _read_progress(
+        user_ids=[user.pk], assignments=assignments, now=now, weak_spots=False
+    )
+    return _cells(progress, user.pk, now)
 
 
 def learner_cards(*, user, assignment: Assignment, now: datetime) -> list[CardProgress]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -315,42 +314,44 @@ def undo_last(*, user, card_ids=None) -> ReviewLog | None:
 def retrievability(
     *, stability: float | None, last_review: datetime | None, now: datetime, decay: float
 ) -> float:
-    """FSRS-6 predicted recall probability; elapsed time in fractional days.
+    """FSRS-6 predicted recall probability; elapsed time in fractional days, clamped at 0.
 
     (py-fsrs rounds elapsed time down to whole days; a dashboard wants the smooth curve.)
+    `recall_sql` is the same curve for the database to evaluate.
     """
-    elapsed = None if last_review is None else now - last_review
-    return recalls([(stability, elapsed)], decay=decay)[0]
+    if stability is None or last_review is None or stability <= 0:
+        return 0.0
+    elapsed_days = max(0.0, (now - last_review).total_seconds() / 86400)
+    return (1 + curve_factor(decay) * elapsed_days / stability) ** -decay
 
 
-def recalls(
-    memories: Iterable[tuple[float | None, timedelta | None]],
-    *,
-    decay: float,
-    later: timedelta = timedelta(0),
-) -> list[float]:
-    """`retrievability` of many cards of one learner, `later` after some moment `now`; each
-    memory is (stability, `now - last_review`, None if never reviewed).
+def curve_factor(decay: float) -> float:
+    """The forgetting curve's factor: recall is 0.9 when elapsed time equals stability."""
+    return 0.9 ** (1 / -decay) - 1
 
-    The one place the forgetting curve is computed: `retrievability` is this for one card.
-    Batched, without datetime arithmetic or a function call per card, because a classroom
-    dashboard evaluates thousands of cards per request.
+
+def recall_sql(*, stability: str, elapsed_days: str, decay: str, factor: str) -> str:
+    """`retrievability` as an SQL expression, for a dashboard to aggregate thousands of cards
+    in the database. `factor` is `curve_factor(decay)`; `elapsed_days` must be clamped at 0
+    by the caller, and NULL means never reviewed (recall 0), as in `retrievability`.
+
+    Each argument appears once: PostgreSQL inlines a subquery's column into every use, and
+    evaluating the elapsed time was most of the cost. POWER is built into PostgreSQL and
+    registered by Django on SQLite connections.
     """
-    factor = 0.9 ** (1 / -decay) - 1
-    values = []
-    for stability, elapsed in memories:
-        if stability is None or elapsed is None or stability <= 0:
-            values.append(0.0)
-            continue
-        elapsed_days = (elapsed + later).total_seconds() / 86400
-        if elapsed_days < 0:  # not max(0.0, ...): a call per card costs a fifth of the loop
-            elapsed_days = 0.0
-        values.append((1 + factor * elapsed_days / stability) ** -decay)
-    return values
+    return (
+        f"COALESCE(CASE WHEN {stability} > 0 "
+        f"THEN POWER(1 + {factor} * {elapsed_days} / {stability}, -{decay}) END, 0)"
+    )
 
 
 def decay_for(profile: StudyProfile) -> float:
-    return (tuple(profile.parameters) or DEFAULT_PARAMETERS)[20]
+    return decay_of(profile.parameters)
+
+
+def decay_of(parameters: list[float]) -> float:
+    """The forgetting curve's decay in a profile's FSRS parameters (empty: the defaults)."""
+    return (tuple(parameters) or DEFAULT_PARAMETERS)[20]
 
 
 def replay(*, user_id: int, card_id: int, profile: StudyProfile, history) -> ReviewState:
@@ -435,11 +436,13 @@ __all__ = [
     "Outcome",
     "ReviewError",
     "State",
+    "curve_factor",
     "decay_for",
+    "decay_of",
     "format_interval",
     "outcome",
     "preview",
-    "recalls",
+    "recall_sql",
     "replay",
     "reschedule_all",
     "retrievability",

@@ -112,6 +112,44 @@ def test_recall_uses_the_learners_own_decay(assignment, cards, pinned):
     )
 
 
+def test_a_review_stamped_in_the_future_counts_as_just_now(assignment, cards, pinned):
+    """A clock ahead of the database's: recall is clamped at 1, never above."""
+    user = enrol(assignment, "bob")
+    remember(user, cards[0], stability=10, days_ago=-2)
+    cell = cell_of(assignment, user)
+    assert cell.mean_recall == 1.0
+    assert cell.recall_at_due == pytest.approx(
+        scheduling.retrievability(
+            stability=10,
+            last_review=NOW,
+            now=progress.due_moment(DUE),
+            decay=scheduling.DEFAULT_PARAMETERS[20],
+        )
+        / len(cards)
+    )
+
+
+def test_a_state_without_a_review_time_is_started_with_no_recall(assignment, cards, pinned):
+    user = enrol(assignment, "bob")
+    remember(user, cards[0], stability=10, days_ago=0)
+    baker.make(
+        "study.ReviewState", user=user, card=cards[1], state=1, stability=None,
+        last_review=None, due=NOW,
+    )  # fmt: skip
+    cell = cell_of(assignment, user)
+    assert cell.started == 2
+    assert cell.mean_recall == pytest.approx(0.5)
+
+
+def test_retired_cards_count_neither_in_the_deck_nor_as_started(assignment, cards, pinned):
+    user = enrol(assignment, "bob")
+    for card in cards[:2]:
+        remember(user, card, stability=10, days_ago=10)
+    Card.objects.filter(pk=cards[0].pk).update(retired=True)
+    cell = cell_of(assignment, user)
+    assert (cell.started, cell.total) == (1, len(cards) - 1)
+
+
 def test_every_card_started_with_lasting_memory_is_done(assignment, cards, pinned):
     user = enrol(assignment, "amy")
     for card in cards:
