@@ -28,7 +28,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import connection, models
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -223,11 +222,14 @@ def _progress_sql(
     id, days from now to its due date or 0, the card's attribute name or None), one per
     active card of each assigned deck. `e` has one row per learner's started card and
     assignment holding it, with the days since its last review; `m` adds its recall now and
-    at the due date (`scheduling.recall_sql`). The result's rows are cells, (user id,
-    assignment id, NULL, started, recall now summed, recall at due summed, last review),
-    then weak spots, (NULL, assignment id, attribute name, cards, recall now summed, ...).
-    PostgreSQL aggregates both groupings in one pass (GROUPING SETS), SQLite in two.
+    at the due date (`scheduling.recall_sql`); `r` has one row per review in the last
+    RECENT_DAYS and assignment holding its card. The result's rows are, by their first
+    column: 'cell' (user id, assignment id, NULL, started, recall now summed, recall at due
+    summed, last review); 'weak' (NULL, assignment id, attribute name, cards, recall now
+    summed, ...); 'recent' (user id, assignment id, NULL, reviews, ...).
+    PostgreSQL aggregates cells and weak spots in one pass (GROUPING SETS), SQLite in two.
     """
+    quote = connection.ops.quote_name
     real = "double precision"
     learner_sql, learner_params = _rows_sql(
         "learner", {"user_id": "integer", "decay": real, "factor": real}, learners
@@ -252,30 +254,39 @@ def _progress_sql(
             stability="stability", elapsed_days=days, decay="decay", factor="factor"
         )
 
+    since, until = (
+        connection.ops.adapt_datetimefield_value(moment)
+        for moment in (now - timedelta(days=RECENT_DAYS), now)
+    )
     sql = (
         f"WITH {learner_sql}, {pair_sql}, "
         "e AS (SELECT s.user_id, p.assignment_id, p.attribute, s.last_review, s.stability, "
         f"l.decay, l.factor, p.later, {elapsed} AS elapsed "
-        f"FROM {connection.ops.quote_name(ReviewState._meta.db_table)} s "
+        f"FROM {quote(ReviewState._meta.db_table)} s "
         "JOIN learner l ON l.user_id = s.user_id JOIN pair p ON p.card_id = s.card_id), "
         "m AS (SELECT user_id, assignment_id, attribute, last_review, "
-        f"{recall('elapsed')} AS recall_now, {recall('(elapsed + later)')} AS recall_due FROM e) "
+        f"{recall('elapsed')} AS recall_now, {recall('(elapsed + later)')} AS recall_due FROM e), "
+        f"r AS (SELECT r.user_id, p.assignment_id FROM {quote(ReviewLog._meta.db_table)} r "
+        "JOIN learner l ON l.user_id = r.user_id JOIN pair p ON p.card_id = r.card_id "
+        "WHERE r.reviewed_at >= %s AND r.reviewed_at <= %s) "
     )
     figures = "COUNT(*), SUM(recall_now), SUM(recall_due), MAX(last_review) FROM m"
-    if not weak_spots:
-        sql += f"SELECT user_id, assignment_id, NULL, {figures} GROUP BY user_id, assignment_id"
-    elif connection.vendor == "postgresql":
-        sql += (
-            f"SELECT user_id, assignment_id, attribute, {figures} "
+    if weak_spots and connection.vendor == "postgresql":
+        parts = [
+            "SELECT CASE WHEN GROUPING(user_id) = 1 THEN 'weak' ELSE 'cell' END, user_id, "
+            f"assignment_id, attribute, {figures} "
             "GROUP BY GROUPING SETS ((user_id, assignment_id), (assignment_id, attribute))"
-        )
+        ]
     else:
-        sql += (
-            f"SELECT user_id, assignment_id, NULL, {figures} GROUP BY user_id, assignment_id "
-            f"UNION ALL SELECT NULL, assignment_id, attribute, {figures} "
-            "GROUP BY assignment_id, attribute"
-        )
-    return sql, [*learner_params, *pair_params, *now_params]
+        parts = [f"SELECT 'cell', user_id, assignment_id, NULL, {figures} GROUP BY 2, 3"]
+        if weak_spots:
+            parts.append(f"SELECT 'weak', NULL, assignment_id, attribute, {figures} GROUP BY 3, 4")
+    parts.append(
+        "SELECT 'recent', user_id, assignment_id, NULL, COUNT(*), NULL, NULL, NULL FROM r "
+        "GROUP BY user_id, assignment_id"
+    )
+    sql += " UNION ALL ".join(parts)
+    return sql, [*learner_params, *pair_params, *now_params, since, until]
 
 
 def _as_datetime(value) -> datetime | None:
@@ -290,7 +301,7 @@ def _as_datetime(value) -> datetime | None:
 def _read_progress(
     *, user_ids: list[int], assignments: list[Assignment], now: datetime, weak_spots: bool
 ) -> _Progress:
-    """Four queries, whatever the number of learners, decks or reviews."""
+    """Three queries, whatever the number of learners, decks or reviews."""
     links = Deck.cards.through.objects.filter(
         deck_id__in={a.deck_id for a in assignments}, card__retired=False
     ).values_list("deck_id", "card_id", "card__attribute__name")
@@ -318,33 +329,18 @@ def _read_progress(
     sql, params = _progress_sql(learners=learners, pairs=pairs, now=now, weak_spots=weak_spots)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for user_id, assignment_id, name, n, recall_now, recall_due, last in cursor.fetchall():
-            if user_id is not None:
-                memory[user_id, assignment_id] = _Memory(
-                    int(n), float(recall_now), float(recall_due), _as_datetime(last)
-                )
-            elif name is not None:  # cards without an attribute (vignettes) are no weak spot
-                weak[assignment_id].append(WeakSpot(name, float(recall_now) / n, int(n)))
-    deck_assignments = defaultdict(list)
-    for assignment in assignments:
-        deck_assignments[assignment.deck_id].append(assignment.pk)
-    recent: dict[tuple[int, int], int] = defaultdict(int)
-    for user_id, deck_id, n in (
-        ReviewLog.objects.filter(
-            user_id__in=user_ids,
-            card__decks__in=deck_assignments,
-            card__retired=False,
-            reviewed_at__gte=now - timedelta(days=RECENT_DAYS),
-            reviewed_at__lte=now,
-        )
-        .values("user_id", "card__decks")
-        .annotate(n=Count("pk"))
-        .values_list("user_id", "card__decks", "n")
-        .order_by()
-    ):
-        for assignment_id in deck_assignments[deck_id]:
-            recent[user_id, assignment_id] += n
-    return _Progress(columns, memory, dict(recent), dict(weak))
+        rows = cursor.fetchall()
+    recent: dict[tuple[int, int], int] = {}
+    for kind, user_id, assignment_id, name, n, recall_now, recall_due, last in rows:
+        if kind == "cell":
+            memory[user_id, assignment_id] = _Memory(
+                int(n), float(recall_now), float(recall_due), _as_datetime(last)
+            )
+        elif kind == "recent":
+            recent[user_id, assignment_id] = int(n)
+        elif name is not None:  # cards without an attribute (vignettes) are no weak spot
+            weak[assignment_id].append(WeakSpot(name, float(recall_now) / n, int(n)))
+    return _Progress(columns, memory, recent, dict(weak))
 
 
 def _cell(*, memory: _Memory, reviews_recent: int, column: _Column, now: datetime) -> Cell:
