@@ -534,18 +534,27 @@ after an untimed pass of every scenario, and a ratio is the median of the per-ro
 The figures of earlier runs (study page 40 %, review POST 28 % before this work) were
 taken the old way.
 
-**Dashboard.** For 40 learners x 4 assignments (160 cells): about 32 ms of Django-side CPU
-per request (`time.process_time()` around the WSGI handler): ~21 ms building the figures
-(reading ~3 800 review states and ~1 000 per-card review counts, then recall per card), ~6 ms
-the template, the rest the request itself; plus ~10 ms in PostgreSQL, of which ~7 ms is the
-7-day review count (about 3 000 log rows spread over ~1 400 heap pages). It was made about
-2.3 x cheaper (intervals instead of timestamps from the database, each card's recall
-computed once per learner and moment with `scheduling.recalls`, cells as plain strings), but
-p95 ≤ 150 ms at 8 concurrent clients on 2 cores needs about 30 ms of CPU per request in all.
-Building the cells' markup in Python instead of the template was tried and saved under 1 ms,
-so it was not kept. What remains is the data: a dashboard should read per-(learner, deck)
-figures (160 rows) instead of ~4 800 per-card rows, either computed in SQL or kept in a
-summary table that reviews update; neither is built yet.
+**Dashboard.** For 40 learners x 4 assignments (160 cells). The figures used to be built
+in Python from ~3 800 review states and ~1 000 per-card review counts (recall per card,
+then sums). Now one query has PostgreSQL evaluate each recall (`scheduling.recall_sql`, the
+curve of `scheduling.retrievability`) and aggregate cells, weak spots (GROUPING SETS) and
+7-day review counts, returning ~380 rows; the learners and the assigned decks' active cards
+go in as `unnest` arrays, which PostgreSQL joins by hash (through `deck_cards`, `card` and
+`attribute` per state, the same query took twice as long). Measured on 2026-11-25 on a
+machine about half as fast as the one of the earlier figures: Django-side CPU per request
+(`time.process_time()`, test client, same process and database) ~49-60 ms against ~77-83
+ms before, in alternating runs; served side by side by two gunicorns on the same database
+in 6 alternating 4 s slices, the new code did 1.12-1.41 x the old one's requests (32 against
+25 req/s, p95 320 against 416 ms). PostgreSQL now spends ~13-19 ms on the aggregate, about
+what Python saved in reading rows, so on one machine shared by both the gain is smaller
+than the app-side CPU suggests; with the database on its own cores or a read replica the
+app server keeps the whole gain.
+
+What is left: the template (~12 ms here for ~1 200 variable nodes, 6 per cell), the
+request's framework cost and GC (~2.5 ms), and the aggregate itself. p95 ≤ 150 ms at 8
+clients on 2 cores needs the whole request (Django and PostgreSQL) at about 8 x the
+ceiling's cost; it is at about 12 x. Building each cell's markup in Python would save a
+few ms but split the page's markup between the template and the view, so it was not done.
 
 """.splitlines()
 

@@ -206,7 +206,8 @@ def queries(path: str) -> None:
     learner = Client()
     for key in reversed(data["learners"]):  # a learner with a card left to study today
         learner.cookies[settings.SESSION_COOKIE_NAME] = key
-        learner.get("/healthz")  # warm up: first-request work is not per-request work
+        # Warm up: first-request work (connection, content catalog) is not per-request work.
+        learner.get("/study/all/")
         count, status, body = _count(learner, "get", "/study/all/")
         if token := TOKEN.search(body):
             break
