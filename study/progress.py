@@ -197,6 +197,11 @@ class _Progress:
     recent: dict[tuple[int, int], int]  # reviews in the last RECENT_DAYS, same keys
     weak: dict[int, list[WeakSpot]]  # by assignment id, every attribute, unsorted
 
+    def last_review(self, user_id: int) -> datetime | None:
+        """The learner's last review of any assigned card."""
+        moments = (self.memory.get((user_id, c.assignment.pk), NO_MEMORY) for c in self.columns)
+        return max((m.last_review for m in moments if m.last_review), default=None)
+
 
 def _rows_sql(name: str, columns: dict[str, str], rows: list[tuple]) -> tuple[str, list]:
     """A CTE of literal rows, `columns` naming their SQL types: on PostgreSQL, unnest of one
@@ -315,10 +320,8 @@ def _read_progress(
         cards = deck_cards.get(assignment.deck_id, [])
         columns.append(_Column(assignment, len(cards), due_at, later))
         pairs += [(card_id, assignment.pk, later, attribute) for card_id, attribute in cards]
-    memory = {}
-    weak: dict[int, list[WeakSpot]] = defaultdict(list)
     if not user_ids or not pairs:
-        return _Progress(columns, memory, {}, weak)
+        return _Progress(columns, {}, {}, {})
     decays = dict(
         StudyProfile.objects.filter(user_id__in=user_ids).values_list("user_id", "parameters")
     )
@@ -330,7 +333,9 @@ def _read_progress(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    memory: dict[tuple[int, int], _Memory] = {}
     recent: dict[tuple[int, int], int] = {}
+    weak: dict[int, list[WeakSpot]] = defaultdict(list)
     for kind, user_id, assignment_id, name, n, recall_now, recall_due, last in rows:
         if kind == "cell":
             memory[user_id, assignment_id] = _Memory(
@@ -402,11 +407,7 @@ def classroom_dashboard(*, classroom: Classroom, now: datetime) -> Dashboard:
     rows = []
     for user in learners:
         cells = _cells(progress, user.pk, now)
-        last_review = max(
-            (m.last_review for a in assignments
-             if (m := progress.memory.get((user.pk, a.pk))) and m.last_review),
-            default=None,
-        )  # fmt: skip
+        last_review = progress.last_review(user.pk)
         inactive = last_review is None or now - last_review > timedelta(days=INACTIVE_DAYS)
         rows.append(Row(learner=user, cells=cells, last_review=last_review, inactive=inactive))
     weak_spots = {
