@@ -21,6 +21,7 @@ the database aggregates the per-card rows, so Python handles one row per cell.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import connection, models
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -204,18 +206,18 @@ class _Progress:
 
 
 def _rows_sql(name: str, columns: dict[str, str], rows: list[tuple]) -> tuple[str, list]:
-    """A CTE of literal rows, `columns` naming their SQL types: on PostgreSQL, unnest of one
-    array per column (a short query to send and parse whatever the class size), VALUES
-    elsewhere. Casts keep floats floats (a bare literal is NUMERIC on PostgreSQL)."""
-    names = ", ".join(columns)
+    """A CTE of literal rows, `columns` naming their SQL types, sent as one JSON parameter:
+    a short query whatever the class size, one parameter to adapt (psycopg adapts list
+    parameters element by element in Python; `json.dumps` is C), the same on both
+    databases. The casts give each column its type (JSON has one kind of number)."""
     if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{sql_type}[]" for sql_type in columns.values())
-        return f"{name} ({names}) AS (SELECT * FROM unnest({arrays}))", [
-            list(values) for values in zip(*rows, strict=True)
-        ]
-    row = "(" + ", ".join(f"CAST(%s AS {sql_type})" for sql_type in columns.values()) + ")"
-    values = ", ".join([row] * len(rows))
-    return f"{name} ({names}) AS (VALUES {values})", [v for row in rows for v in row]
+        item, source = "j->>{}", "json_array_elements(%s::json) AS j"
+    else:
+        item, source = "json_extract(j.value, '$[{}]')", "json_each(%s) AS j"
+    values = ", ".join(
+        f"CAST({item.format(i)} AS {sql_type})" for i, sql_type in enumerate(columns.values())
+    )
+    return f"{name} ({', '.join(columns)}) AS (SELECT {values} FROM {source})", [json.dumps(rows)]
 
 
 def _progress_sql(
@@ -304,9 +306,14 @@ def _as_datetime(value) -> datetime | None:
 
 
 def _read_progress(
-    *, user_ids: list[int], assignments: list[Assignment], now: datetime, weak_spots: bool
+    *,
+    parameters: dict[int, list[float] | None],
+    assignments: list[Assignment],
+    now: datetime,
+    weak_spots: bool,
 ) -> _Progress:
-    """Three queries, whatever the number of learners, decks or reviews."""
+    """Two queries, whatever the number of learners, decks or reviews. `parameters` are
+    the learners' FSRS parameters by user id (None: no profile yet, the defaults)."""
     links = Deck.cards.through.objects.filter(
         deck_id__in={a.deck_id for a in assignments}, card__retired=False
     ).values_list("deck_id", "card_id", "card__attribute__name")
@@ -320,14 +327,11 @@ def _read_progress(
         cards = deck_cards.get(assignment.deck_id, [])
         columns.append(_Column(assignment, len(cards), due_at, later))
         pairs += [(card_id, assignment.pk, later, attribute) for card_id, attribute in cards]
-    if not user_ids or not pairs:
+    if not parameters or not pairs:
         return _Progress(columns, {}, {}, {})
-    decays = dict(
-        StudyProfile.objects.filter(user_id__in=user_ids).values_list("user_id", "parameters")
-    )
     learners = []
-    for user_id in user_ids:
-        decay = scheduling.decay_of(decays.get(user_id, []))
+    for user_id, fsrs_parameters in parameters.items():
+        decay = scheduling.decay_of(fsrs_parameters or [])
         learners.append((user_id, decay, scheduling.curve_factor(decay)))
     sql, params = _progress_sql(learners=learners, pairs=pairs, now=now, weak_spots=weak_spots)
     with connection.cursor() as cursor:
@@ -391,15 +395,17 @@ def _cells(progress: _Progress, user_id: int, now: datetime) -> list[Cell]:
 def classroom_dashboard(*, classroom: Classroom, now: datetime) -> Dashboard:
     """Rows (learners) x columns (assignments), plus weak spots per assignment."""
     assignments = list(classroom.assignments.select_related("deck"))
-    # Only the username is shown: the other User fields are not worth loading.
+    # Only the username is shown: the other User fields are not worth loading. The FSRS
+    # parameters (for each learner's decay) ride along in the same query.
     learners = list(
         get_user_model()
         .objects.filter(enrollments__classroom=classroom)
         .only("username")
+        .annotate(fsrs_parameters=F("study_profile__parameters"))
         .order_by("pk")
     )
     progress = _read_progress(
-        user_ids=[learner.pk for learner in learners],
+        parameters={learner.pk: learner.fsrs_parameters for learner in learners},
         assignments=assignments,
         now=now,
         weak_spots=True,
@@ -457,8 +463,13 @@ def learner_assignments(*, user, now: datetime) -> list[Cell]:
             classroom__in=Classroom.objects.for_learner(user).active()
         ).select_related("deck", "classroom")
     )
+    # The profile came with the user (study.backends); a user without one has the defaults.
+    profile = getattr(user, "study_profile", None)
     progress = _read_progress(
-        user_ids=[user.pk], assignments=assignments, now=now, weak_spots=False
+        parameters={user.pk: profile.parameters if profile else None},
+        assignments=assignments,
+        now=now,
+        weak_spots=False,
     )
     return _cells(progress, user.pk, now)
 

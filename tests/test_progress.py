@@ -303,6 +303,22 @@ def test_weak_spots_list_the_attributes_remembered_worst_first(assignment, cards
     assert spots[1].samples == 2
 
 
+@pytest.mark.parametrize(
+    "name", ['Tone "clasp-knife", rigid', "Réflexes ostéo-tendineux", "O'Brien \\ [1]", "{a,b}"]
+)
+def test_weak_spot_names_come_back_as_written(assignment, cards, pinned, name):
+    # Attribute names travel into the dashboard query as literal rows (JSON): quotes,
+    # commas, braces, backslashes and accents must come back unchanged.
+    attribute = cards[0].attribute
+    attribute.name = name
+    attribute.save()
+    remember(enrol(assignment, "one"), cards[0], stability=10, days_ago=10)
+    dashboard = progress.classroom_dashboard(classroom=assignment.classroom, now=NOW)
+    (spot,) = dashboard.weak_spots[assignment.pk]
+    assert (spot.name, spot.samples) == (name, 1)
+    assert spot.mean_recall == pytest.approx(0.9)
+
+
 def test_learner_cards_show_only_the_assignment_deck(assignment, cards, pinned):
     user = enrol(assignment, "bob")
     remember(user, cards[0], stability=10, days_ago=10)

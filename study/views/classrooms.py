@@ -140,7 +140,7 @@ class TableCell(TypedDict):
     status: str  # the CSS modifier: status-not_started, ...
     label: str
     href: str  # the learner's cards of this assignment
-    deck: str
+    subject: str  # the link's target in words: learner and deck
     figures: str
 
 
@@ -166,7 +166,8 @@ def _table(
                     "status": cell.status.value,
                     "label": cell.status.label,
                     "href": f"{drill_down[cell.assignment.pk]}{row.learner.pk}/",
-                    "deck": cell.assignment.deck.name,
+                    # What the link opens, for screen readers (the column's heading is far).
+                    "subject": f"{row.learner.username}, {cell.assignment.deck.name} card by card",
                     "figures": cell.figures,
                 }
                 for cell in row.cells

@@ -538,23 +538,41 @@ taken the old way.
 in Python from ~3 800 review states and ~1 000 per-card review counts (recall per card,
 then sums). Now one query has PostgreSQL evaluate each recall (`scheduling.recall_sql`, the
 curve of `scheduling.retrievability`) and aggregate cells, weak spots (GROUPING SETS) and
-7-day review counts, returning ~380 rows; the learners and the assigned decks' active cards
-go in as `unnest` arrays, which PostgreSQL joins by hash (through `deck_cards`, `card` and
-`attribute` per state, the same query took twice as long). Measured on 2026-11-25 on a
-machine about half as fast as the one of the earlier figures: Django-side CPU per request
-(`time.process_time()`, test client, same process and database) ~49-60 ms against ~77-83
-ms before, in alternating runs; served side by side by two gunicorns on the same database
-in 6 alternating 4 s slices, the new code did 1.12-1.41 x the old one's requests (32 against
-25 req/s, p95 320 against 416 ms). PostgreSQL now spends ~13-19 ms on the aggregate, about
-what Python saved in reading rows, so on one machine shared by both the gain is smaller
-than the app-side CPU suggests; with the database on its own cores or a read replica the
-app server keeps the whole gain.
+7-day review counts, returning ~380 rows. The learners and the assigned decks' active cards
+go in as literal rows, one JSON parameter each, which PostgreSQL joins by hash (through
+`deck_cards`, `card` and `attribute` per state, the same query took twice as long).
+Measured on 2026-11-25 on a machine about half as fast as the one of the earlier figures:
+Django-side CPU per request (`time.process_time()`, test client, same process and
+database) ~49-60 ms against ~77-83 ms before, in alternating runs; served side by side by
+two gunicorns on the same database in 6 alternating 4 s slices, the new code did
+1.12-1.41 x the old one's requests (32 against 25 req/s, p95 320 against 416 ms).
+PostgreSQL now spends ~13-19 ms on the aggregate, about what Python saved in reading rows,
+so on one machine shared by both the gain is smaller than the app-side CPU suggests; with
+the database on its own cores or a read replica the app server keeps the whole gain.
 
-What is left: the template (~12 ms here for ~1 200 variable nodes, 6 per cell), the
-request's framework cost and GC (~2.5 ms), and the aggregate itself. p95 ≤ 150 ms at 8
-clients on 2 cores needs the whole request (Django and PostgreSQL) at about 8 x the
-ceiling's cost; it is at about 12 x. Building each cell's markup in Python would save a
-few ms but split the page's markup between the template and the view, so it was not done.
+Later the same day, on a faster machine (ceiling ~520-590 req/s): the literal rows became
+JSON instead of one array per column (psycopg adapts a list parameter element by element in
+Python, `json.dumps` is C; SQLite's VALUES list of ~800 placeholders went too), the
+learners' FSRS parameters ride along in the learners' query (one query less: 6 in
+production), and each cell's screen-reader text ("amy, Lesion signs card by card") is one
+string from the view instead of two template variables (5 per cell). In-process, the data
+phase went from ~7.7 to ~6.4 ms of CPU and the render from ~10.0 to ~9.0 ms (alternating
+runs); served side by side by two gunicorns (8 alternating 3 s slices of dashboard load),
+64.5 against 61.8 req/s (0.96-1.10 x per slice), p95 151 against 157 ms.
+
+What is left: the template (~9 ms here for ~1 050 variable nodes, of which ~0.8 ms for the
+40 `timesince` filters), PostgreSQL (~6 ms for the aggregate, most of it the hash join and
+aggregation of ~7 600 state x assignment rows; computing each state's recall once instead
+of per assignment, or dropping POWER altogether, changed it by less than 3 %), and the
+request's framework cost. With 8 clients in a closed loop the mean latency is 8 divided by
+the throughput, and p95 runs ~1.2 x the mean, so p95 ≤ 150 ms needs ~64 dashboards/s on
+these 2 cores (~31 ms of machine time per request, Django and PostgreSQL together). This
+machine did 59-66 req/s between runs, so the target was met in some runs and missed in
+others; a margin needs about a fifth less work per request. Building each
+cell's markup in Python would save a few ms but split the page's markup between the
+template and the view, so it was not done; `gc.freeze()` after the worker loads (a full
+collection of a worker's heap costs ~85 ms, but happens rarely) made no measurable
+difference (A/B, 6 slices: 63.9 against 63.2 req/s).
 
 """.splitlines()
 
