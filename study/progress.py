@@ -36,6 +36,7 @@ from django.utils.dateparse import parse_datetime
 from . import scheduling
 from .models import (
     Assignment,
+    Attribute,
     Card,
     Classroom,
     Deck,
@@ -221,19 +222,25 @@ def _rows_sql(name: str, columns: dict[str, str], rows: list[tuple]) -> tuple[st
 
 
 def _progress_sql(
-    *, learners: list[tuple[int, float, float]], pairs: list[tuple], now: datetime, weak_spots: bool
+    *,
+    learners: list[tuple[int, float, float]],
+    assignments: list[tuple[int, int, float]],
+    now: datetime,
+    weak_spots: bool,
 ) -> tuple[str, list]:
     """One query for every cell's figures and, with `weak_spots`, every attribute's.
 
-    `learners` are (user id, decay, `curve_factor(decay)`); `pairs` are (card id, assignment
-    id, days from now to its due date or 0, the card's attribute name or None), one per
-    active card of each assigned deck. `e` has one row per learner's started card and
+    `learners` are (user id, decay, `curve_factor(decay)`); `assignments` are (assignment
+    id, deck id, days from now to its due date or 0). `pair` has one row per active card of
+    each assigned deck, with its attribute's name (PostgreSQL computes it once: a CTE used
+    more than once is materialized). `e` has one row per learner's started card and
     assignment holding it, with the days since its last review; `m` adds its recall now and
     at the due date (`scheduling.recall_sql`); `r` has one row per review in the last
     RECENT_DAYS and assignment holding its card. The result's rows are, by their first
     column: 'cell' (user id, assignment id, NULL, started, recall now summed, recall at due
     summed, last review); 'weak' (NULL, assignment id, attribute name, cards, recall now
-    summed, ...); 'recent' (user id, assignment id, NULL, reviews, ...).
+    summed, ...); 'recent' (user id, assignment id, NULL, reviews, ...); 'total' (NULL,
+    assignment id, NULL, active cards in the deck, ...).
     PostgreSQL aggregates cells and weak spots in one pass (GROUPING SETS), SQLite in two.
     """
     quote = connection.ops.quote_name
@@ -241,10 +248,15 @@ def _progress_sql(
     learner_sql, learner_params = _rows_sql(
         "learner", {"user_id": "integer", "decay": real, "factor": real}, learners
     )
-    pair_sql, pair_params = _rows_sql(
-        "pair",
-        {"card_id": "integer", "assignment_id": "integer", "later": real, "attribute": "text"},
-        pairs,
+    assignment_sql, assignment_params = _rows_sql(
+        "assignment", {"assignment_id": "integer", "deck_id": "integer", "later": real}, assignments
+    )
+    pair_sql = (
+        "pair AS (SELECT dc.card_id, a.assignment_id, a.later, t.name AS attribute "
+        f"FROM assignment a JOIN {quote(Deck.cards.through._meta.db_table)} dc "
+        "ON dc.deck_id = a.deck_id "
+        f"JOIN {quote(Card._meta.db_table)} c ON c.id = dc.card_id AND NOT c.retired "
+        f"LEFT JOIN {quote(Attribute._meta.db_table)} t ON t.id = c.attribute_id)"
     )
     # Days since the last review, clamped at 0 by clamping the review in time (a review
     # in the future counts as now), so that `recall_sql` reads it once.
@@ -266,7 +278,7 @@ def _progress_sql(
         for moment in (now - timedelta(days=RECENT_DAYS), now)
     )
     sql = (
-        f"WITH {learner_sql}, {pair_sql}, "
+        f"WITH {learner_sql}, {assignment_sql}, {pair_sql}, "
         "e AS (SELECT s.user_id, p.assignment_id, p.attribute, s.last_review, s.stability, "
         f"l.decay, l.factor, p.later, {elapsed} AS elapsed "
         f"FROM {quote(ReviewState._meta.db_table)} s "
@@ -292,8 +304,12 @@ def _progress_sql(
         "SELECT 'recent', user_id, assignment_id, NULL, COUNT(*), NULL, NULL, NULL FROM r "
         "GROUP BY user_id, assignment_id"
     )
+    parts.append(
+        "SELECT 'total', NULL, assignment_id, NULL, COUNT(*), NULL, NULL, NULL FROM pair "
+        "GROUP BY assignment_id"
+    )
     sql += " UNION ALL ".join(parts)
-    return sql, [*learner_params, *pair_params, *now_params, since, until]
+    return sql, [*learner_params, *assignment_params, *now_params, since, until]
 
 
 def _as_datetime(value) -> datetime | None:
@@ -312,33 +328,30 @@ def _read_progress(
     now: datetime,
     weak_spots: bool,
 ) -> _Progress:
-    """Two queries, whatever the number of learners, decks or reviews. `parameters` are
+    """One query, whatever the number of learners, decks or reviews. `parameters` are
     the learners' FSRS parameters by user id (None: no profile yet, the defaults)."""
-    links = Deck.cards.through.objects.filter(
-        deck_id__in={a.deck_id for a in assignments}, card__retired=False
-    ).values_list("deck_id", "card_id", "card__attribute__name")
-    deck_cards: dict[int, list[tuple[int, str | None]]] = defaultdict(list)
-    for deck_id, card_id, attribute in links.order_by():
-        deck_cards[deck_id].append((card_id, attribute))
-    columns, pairs = [], []
-    for assignment in assignments:
-        due_at = due_moment(assignment.due_date)
-        later = (max(now, due_at) - now).total_seconds() / 86400
-        cards = deck_cards.get(assignment.deck_id, [])
-        columns.append(_Column(assignment, len(cards), due_at, later))
-        pairs += [(card_id, assignment.pk, later, attribute) for card_id, attribute in cards]
-    if not parameters or not pairs:
-        return _Progress(columns, {}, {}, {})
+    if not assignments:
+        return _Progress([], {}, {}, {})
     learners = []
     for user_id, fsrs_parameters in parameters.items():
         decay = scheduling.decay_of(fsrs_parameters or [])
         learners.append((user_id, decay, scheduling.curve_factor(decay)))
-    sql, params = _progress_sql(learners=learners, pairs=pairs, now=now, weak_spots=weak_spots)
+    windows = []  # (assignment, due_at, later)
+    for assignment in assignments:
+        due_at = due_moment(assignment.due_date)
+        windows.append((assignment, due_at, (max(now, due_at) - now).total_seconds() / 86400))
+    sql, params = _progress_sql(
+        learners=learners,
+        assignments=[(a.pk, a.deck_id, later) for a, _, later in windows],
+        now=now,
+        weak_spots=weak_spots,
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     memory: dict[tuple[int, int], _Memory] = {}
     recent: dict[tuple[int, int], int] = {}
+    totals: dict[int, int] = {}
     weak: dict[int, list[WeakSpot]] = defaultdict(list)
     for kind, user_id, assignment_id, name, n, recall_now, recall_due, last in rows:
         if kind == "cell":
@@ -347,8 +360,11 @@ def _read_progress(
             )
         elif kind == "recent":
             recent[user_id, assignment_id] = int(n)
+        elif kind == "total":
+            totals[assignment_id] = int(n)
         elif name is not None:  # cards without an attribute (vignettes) are no weak spot
             weak[assignment_id].append(WeakSpot(name, float(recall_now) / n, int(n)))
+    columns = [_Column(a, totals.get(a.pk, 0), due_at, later) for a, due_at, later in windows]
     return _Progress(columns, memory, recent, dict(weak))
 
 

@@ -9,6 +9,7 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.management import call_command
+from django.template import Context, Template
 from django.urls import reverse
 from django.utils import timezone
 from model_bakery import baker
@@ -442,6 +443,32 @@ def test_dashboard_shows_a_row_per_learner_and_a_column_per_assignment(
     drill_down = reverse("study:classroom_learner", args=[classroom.pk, assignment.pk, amy.pk])
     assert f'href="{drill_down}">' in text
     assert '<span class="visually-hidden">: amy, Lesion signs card by card</span>' in text
+
+
+@pytest.mark.parametrize(
+    "ago, text",
+    [
+        (timedelta(days=2, hours=3), "2\xa0days, 3\xa0hours"),
+        (timedelta(minutes=5), "5\xa0minutes"),
+        (timedelta(days=40), "1\xa0month, 1\xa0week"),
+    ],
+)
+def test_dashboard_shows_each_learners_last_review_as_time_since(
+    instructor_client, classroom, assignment, ago, text
+):
+    now = timezone.now()  # the instructor's session is from now: pinning far off ends it
+    with time_machine.travel(now, tick=False):
+        amy = enrol_with_progress(classroom, assignment.deck, "amy", 3, now)
+        enrol_with_progress(classroom, assignment.deck, "eli", 0, now)
+        ReviewState.objects.filter(user=amy).update(last_review=now - ago)
+        ReviewLog.objects.filter(user=amy).update(reviewed_at=now - ago)
+        response = instructor_client.get(reverse("study:classroom", args=[classroom.pk]))
+    # The same text as Django's own filters print: `|date:"c"` and `|timesince:now`.
+    printed = Template("<time datetime=\"{{ d|date:'c' }}\">{{ d|timesince:now }} ago</time>")
+    expected = printed.render(Context({"d": now - ago, "now": now}))
+    assert f"{text} ago</time>" in expected
+    assert expected in response.text
+    assert "never" in response.text  # eli
 
 
 def test_dashboard_sorts_on_the_server(instructor_client, classroom, assignment):

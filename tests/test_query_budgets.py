@@ -25,7 +25,7 @@ NOW = "2025-03-01T12:00:00+00:00"
 STUDY_PAGE = 7
 REVIEW_POST = 12
 STATS_PAGE = 14
-DASHBOARD = 7
+DASHBOARD = 6
 
 
 @pytest.fixture(params=[(2, 3), (10, 45)], ids=["short-history", "long-history"])
