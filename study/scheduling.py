@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import fsrs
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from fsrs.scheduler import DEFAULT_PARAMETERS, FUZZ_RANGES
 
 from .models import Rating, ReviewKind, ReviewLog, ReviewState, State, StudyProfile
@@ -221,7 +221,7 @@ def review(
             apply_outcome(
                 state, result, lapsed=kind == ReviewKind.REVIEW and rating == Rating.AGAIN
             )
-            log = ReviewLog.objects.create(
+            log = ReviewLog(
                 user=user,
                 card_id=card_id,
                 rating=rating,
@@ -232,8 +232,12 @@ def review(
                 after=state.snapshot(),
                 token=token,
             )
+            _insert_row(log)
             state.version += 1
-            state.save()
+            if before is None:
+                _insert_row(state)
+            else:
+                _update_row(state)
             return log
     except (_Stale, IntegrityError) as exc:
         duplicate = ReviewLog.objects.filter(user=user, token=token).first()
@@ -261,6 +265,55 @@ def _locked_state(*, user_id: int, card_id: int) -> ReviewState | None:
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     sql = f"SELECT * FROM {table} WHERE user_id = %s AND card_id = %s{lock}"
     return next(iter(ReviewState.objects.raw(sql, [user_id, card_id])), None)
+
+
+@lru_cache(maxsize=16)
+def _write_sql(model: type, vendor: str) -> tuple[str, str, list]:
+    """INSERT (returning the new id) and UPDATE-by-id of every concrete field of `model`,
+    built once per process. `vendor` keys the cache: quoting and RETURNING depend on it."""
+    quote = connection.ops.quote_name
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    insert = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    if connection.features.can_return_columns_from_insert:
+        insert += " " + connection.ops.return_insert_columns([meta.pk])[0]
+    update = (
+        f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)} "
+        f"WHERE {quote(meta.pk.column)} = %s"
+    )
+    return insert, update, fields
+
+
+def _row_params(obj, fields: list, *, adding: bool) -> list:
+    """Each field's value as `save()` sends it: its pre_save hook, then its own adapter."""
+    return [f.get_db_prep_save(f.pre_save(obj, adding), connection) for f in fields]
+
+
+def _insert_row(obj) -> None:
+    """`obj.save()` of a new row, in one statement without compiling a query: for a
+    review's two writes (log INSERT, state UPDATE) the ORM's save path took ~0.85 ms of CPU,
+    these take ~0.35 ms (in-process on PostgreSQL, docs/performance.md). No signals are
+    sent; none are connected to review states or logs."""
+    insert, _, fields = _write_sql(type(obj), connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(insert, _row_params(obj, fields, adding=True))
+        if connection.features.can_return_columns_from_insert:
+            obj.pk = cursor.fetchone()[0]
+        else:
+            obj.pk = connection.ops.last_insert_id(cursor, obj._meta.db_table, obj._meta.pk.column)
+    obj._state.adding, obj._state.db = False, connection.alias
+
+
+def _update_row(obj) -> None:
+    """`obj.save()` of an existing row (every field), as `_insert_row` does an insert."""
+    _, update, fields = _write_sql(type(obj), connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(update, [*_row_params(obj, fields, adding=False), obj.pk])
+        if cursor.rowcount != 1:  # as save() says when a forced update finds no row
+            raise DatabaseError("Forced update did not affect any rows.")
 
 
 def apply_outcome(state: ReviewState, result: Outcome, *, lapsed: bool) -> None:
