@@ -513,6 +513,14 @@ against this database (the scripts are not kept; the figures below are from 2026
   indexed column and PostgreSQL can update the row in place (HOT; fillfactor 85), and
   ReviewLog lost its redundant `user_id` index.
 - `fsrs.Card` sleeps 1 ms when built without an id; `scheduling.to_fsrs` always passes one.
+- *Review writes*: the log INSERT and the state UPDATE are SQL built once per process from
+  the models' fields (their own `pre_save` and adapters) instead of `save()`: ~0.85 ->
+  ~0.35 ms of CPU for the two writes, ~0.3 ms less per review POST in alternating
+  in-process runs (5.66 against 5.99 ms). Served side by side against the code of the
+  start of that session (which also lacked the static-URL cache below): 233 against 220
+  review POSTs/s (1.02-1.09 x per slice), p95 44.5 against 48.9 ms.
+- *Static URLs*: `{% static %}` looks each hashed name up once per process
+  (`motorneuron/storage.py`); the three lookups were ~8 % of a page's render.
 
 What is left on the study page: about 2 ms of Django-side CPU more than the ceiling
 (`time.process_time()` around the WSGI handler, in one process: ~4.1 ms against ~2.2 ms),
@@ -550,29 +558,35 @@ PostgreSQL now spends ~13-19 ms on the aggregate, about what Python saved in rea
 so on one machine shared by both the gain is smaller than the app-side CPU suggests; with
 the database on its own cores or a read replica the app server keeps the whole gain.
 
-Later the same day, on a faster machine (ceiling ~520-590 req/s): the literal rows became
-JSON instead of one array per column (psycopg adapts a list parameter element by element in
-Python, `json.dumps` is C; SQLite's VALUES list of ~800 placeholders went too), the
-learners' FSRS parameters ride along in the learners' query (one query less: 6 in
-production), and each cell's screen-reader text ("amy, Lesion signs card by card") is one
-string from the view instead of two template variables (5 per cell). In-process, the data
-phase went from ~7.7 to ~6.4 ms of CPU and the render from ~10.0 to ~9.0 ms (alternating
-runs); served side by side by two gunicorns (8 alternating 3 s slices of dashboard load),
-64.5 against 61.8 req/s (0.96-1.10 x per slice), p95 151 against 157 ms.
+Later the same day, on a faster machine (ceiling ~520-590 req/s), five more changes:
+- the literal rows are one JSON parameter each instead of one array per column (psycopg
+  adapts a list parameter element by element in Python, `json.dumps` is C; SQLite's
+  VALUES list of ~800 placeholders went too);
+- the learners' FSRS parameters ride along in the learners' query, and the decks' active
+  cards are joined inside the aggregate query, which also returns each deck's card count:
+  two ORM queries less (~0.6-0.8 ms of CPU each to compile and read), 5 in production;
+- each cell's screen-reader text ("amy, Lesion signs card by card") is one string from
+  the view instead of two template variables (5 per cell);
+- each learner's last review (`<time datetime>` and "2 days, 3 hours ago") is formatted by
+  the view: `|date:"c"` and `|timesince:dashboard.now`, with their argument resolved on
+  every row, were 2.8 of the template's 7.2 ms; called directly they cost ~1.2 ms.
+- Alternating in-process runs: data ~7.7 -> ~5.2 ms of CPU, template ~10.0 -> ~6.0 ms.
+  Served side by side by two gunicorns on the same database, the code of the start of the
+  session against the final one (6 alternating 3 s slices): 62.3 against 54.3 req/s
+  (1.04-1.25 x per slice), p95 153 against 178 ms.
 
-What is left: the template (~9 ms here for ~1 050 variable nodes, of which ~0.8 ms for the
-40 `timesince` filters), PostgreSQL (~6 ms for the aggregate, most of it the hash join and
+What is left: the template (~6 ms here: ~1 050 variable nodes, the header's `{% url %}`
+tags, the weak spots), PostgreSQL (~6 ms for the aggregate, most of it the hash join and
 aggregation of ~7 600 state x assignment rows; computing each state's recall once instead
-of per assignment, or dropping POWER altogether, changed it by less than 3 %), and the
-request's framework cost. With 8 clients in a closed loop the mean latency is 8 divided by
-the throughput, and p95 runs ~1.2 x the mean, so p95 ≤ 150 ms needs ~64 dashboards/s on
-these 2 cores (~31 ms of machine time per request, Django and PostgreSQL together). This
-machine did 59-66 req/s between runs, so the target was met in some runs and missed in
-others; a margin needs about a fifth less work per request. Building each
-cell's markup in Python would save a few ms but split the page's markup between the
-template and the view, so it was not done; `gc.freeze()` after the worker loads (a full
-collection of a worker's heap costs ~85 ms, but happens rarely) made no measurable
-difference (A/B, 6 slices: 63.9 against 63.2 req/s).
+of per assignment, or dropping POWER altogether, changed it by less than 3 %), the three
+remaining ORM queries (~0.7 ms of CPU each) and the request's framework cost. With 8
+clients in a closed loop the mean latency is 8 divided by the throughput, and p95 runs
+~1.2 x the mean, so p95 ≤ 150 ms needs ~64 dashboards/s on these 2 cores (~31 ms of
+machine time per request, Django and PostgreSQL together). Building each cell's markup in
+Python would save a few ms but split the page's markup between the template and the view,
+so it was not done; `gc.freeze()` after the worker loads (a full collection of a worker's
+heap costs ~85 ms, but happens rarely) made no measurable difference (A/B, 6 slices: 63.9
+against 63.2 req/s).
 
 """.splitlines()
 
