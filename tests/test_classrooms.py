@@ -116,6 +116,23 @@ def test_dashboard_shows_the_join_code_and_link(instructor_client, classroom):
     assert f"http://testserver/join/{classroom.join_code}/" in response.text
 
 
+def test_dashboard_of_an_assigned_deck_before_anyone_joined(
+    instructor_client, classroom, assignment
+):
+    response = instructor_client.get(reverse("study:classroom", args=[classroom.pk]))
+    assert response.status_code == 200
+    assert "No learners yet. Share the join code." in response.text
+    assert "Nobody has started this deck yet." in response.text
+
+
+def test_dashboard_of_learners_without_assignments(instructor_client, classroom, learner):
+    Enrollment.objects.create(classroom=classroom, user=learner)
+    response = instructor_client.get(reverse("study:classroom", args=[classroom.pk]))
+    assert response.status_code == 200
+    assert "No deck assigned yet." in response.text
+    assert f'<th scope="row">{learner.username}</th>' in response.text
+
+
 # --- assignments ---------------------------------------------------------------------
 
 
