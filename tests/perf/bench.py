@@ -558,7 +558,7 @@ PostgreSQL now spends ~13-19 ms on the aggregate, about what Python saved in rea
 so on one machine shared by both the gain is smaller than the app-side CPU suggests; with
 the database on its own cores or a read replica the app server keeps the whole gain.
 
-Later the same day, on a faster machine (ceiling ~520-590 req/s), five more changes:
+Later the same day, on a faster machine (ceiling 464-591 req/s), five more changes:
 - the literal rows are one JSON parameter each instead of one array per column (psycopg
   adapts a list parameter element by element in Python, `json.dumps` is C; SQLite's
   VALUES list of ~800 placeholders went too);
