@@ -233,14 +233,16 @@ def _progress_sql(
     `learners` are (user id, decay, `curve_factor(decay)`); `assignments` are (assignment
     id, deck id, days from now to its due date or 0). `pair` has one row per active card of
     each assigned deck, with its attribute's name (PostgreSQL computes it once: a CTE used
-    more than once is materialized). `e` has one row per learner's started card and
-    assignment holding it, with the days since its last review; `m` adds its recall now and
-    at the due date (`scheduling.recall_sql`); `r` has one row per review in the last
-    RECENT_DAYS and assignment holding its card. The result's rows are, by their first
-    column: 'cell' (user id, assignment id, NULL, started, recall now summed, recall at due
-    summed, last review); 'weak' (NULL, assignment id, attribute name, cards, recall now
-    summed, ...); 'recent' (user id, assignment id, NULL, reviews, ...); 'total' (NULL,
-    assignment id, NULL, active cards in the deck, ...).
+    more than once is materialized). `s` has one row per learner's started card of an
+    assigned deck, with the days since its last review; `m` has one row per such card and
+    assignment holding it, with its recall now and at the due date
+    (`scheduling.recall_sql`); `r` has one row per review in the last RECENT_DAYS and
+    assignment holding its card. The result's rows are, by their first column: 'cell'
+    (user id, assignment id, NULL, started, recall now summed, recall at due summed, last
+    review); 'weak' (NULL, assignment id, attribute name, cards, recall now summed, ...);
+    'recent' (user id, assignment id, NULL, reviews, ...); 'total' (NULL, assignment id,
+    NULL, active cards in the deck, ...). The last review is a Unix time on PostgreSQL (a
+    float loads several times faster than a timestamp) and naive UTC text on SQLite.
     PostgreSQL aggregates cells and weak spots in one pass (GROUPING SETS), SQLite in two.
     """
     quote = connection.ops.quote_name
@@ -264,9 +266,14 @@ def _progress_sql(
     if connection.vendor == "postgresql":
         elapsed = f"(%s::{real} - date_part('epoch', {reviewed})) / 86400"  # not NUMERIC
         now_params = [now.timestamp(), now, now]
+        last_review = "date_part('epoch', MAX(last_review))"
+        # A subquery PostgreSQL may not pull up: it would inline `elapsed` into both
+        # recalls of every card x assignment row, four times the evaluations.
+        fence = " OFFSET 0"
     else:
         elapsed = f"(julianday(%s) - julianday({reviewed}))"  # exact to the millisecond
         now_params = [connection.ops.adapt_datetimefield_value(now)] * 3
+        last_review, fence = "MAX(last_review)", ""
 
     def recall(days: str) -> str:
         return scheduling.recall_sql(
@@ -279,17 +286,18 @@ def _progress_sql(
     )
     sql = (
         f"WITH {learner_sql}, {assignment_sql}, {pair_sql}, "
-        "e AS (SELECT s.user_id, p.assignment_id, p.attribute, s.last_review, s.stability, "
-        f"l.decay, l.factor, p.later, {elapsed} AS elapsed "
-        f"FROM {quote(ReviewState._meta.db_table)} s "
-        "JOIN learner l ON l.user_id = s.user_id JOIN pair p ON p.card_id = s.card_id), "
-        "m AS (SELECT user_id, assignment_id, attribute, last_review, "
-        f"{recall('elapsed')} AS recall_now, {recall('(elapsed + later)')} AS recall_due FROM e), "
+        "s AS (SELECT s.user_id, s.card_id, s.last_review, s.stability, l.decay, l.factor, "
+        f"{elapsed} AS elapsed FROM {quote(ReviewState._meta.db_table)} s "
+        "JOIN learner l ON l.user_id = s.user_id "
+        f"WHERE s.card_id IN (SELECT card_id FROM pair){fence}), "
+        "m AS (SELECT s.user_id, p.assignment_id, p.attribute, s.last_review, "
+        f"{recall('s.elapsed')} AS recall_now, {recall('(s.elapsed + p.later)')} AS recall_due "
+        "FROM s JOIN pair p ON p.card_id = s.card_id), "
         f"r AS (SELECT r.user_id, p.assignment_id FROM {quote(ReviewLog._meta.db_table)} r "
         "JOIN learner l ON l.user_id = r.user_id JOIN pair p ON p.card_id = r.card_id "
         "WHERE r.reviewed_at >= %s AND r.reviewed_at <= %s) "
     )
-    figures = "COUNT(*), SUM(recall_now), SUM(recall_due), MAX(last_review) FROM m"
+    figures = f"COUNT(*), SUM(recall_now), SUM(recall_due), {last_review} FROM m"
     if weak_spots and connection.vendor == "postgresql":
         parts = [
             "SELECT CASE WHEN GROUPING(user_id) = 1 THEN 'weak' ELSE 'cell' END, user_id, "
@@ -313,7 +321,9 @@ def _progress_sql(
 
 
 def _as_datetime(value) -> datetime | None:
-    """A datetime aggregated by raw SQL: SQLite returns it as naive UTC text."""
+    """A datetime aggregated by raw SQL: a Unix time, or naive UTC text from SQLite."""
+    if isinstance(value, float):
+        return datetime.fromtimestamp(value, UTC)
     if isinstance(value, str):
         value = parse_datetime(value)
     if value is not None and value.tzinfo is None:
