@@ -8,6 +8,7 @@ else is a 404, whoever asks.
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 from typing import TypedDict
 
 from django.contrib import messages
@@ -153,7 +154,7 @@ class LastSeen(TypedDict):
 
 
 def _table(
-    classroom: Classroom, assignments: list[Assignment], rows: list[progress.Row], now
+    classroom: Classroom, assignments: list[Assignment], rows: list[progress.Row], now: datetime
 ) -> list[tuple[progress.Row, LastSeen | None, list[TableCell]]]:
     """The rows with their last review and their cells as plain strings.
 

@@ -551,11 +551,11 @@ plus ~0.3 ms in PostgreSQL for the plan query (half of it planning) and a 7 KB r
 instead of 2 bytes. No single item is large: the template (~0.5 ms for ~100 nodes, with
 the lazy `request.user` and number localisation), the plan query on the client side, the
 CSRF token and its cookie, the answer token's signature, the done screen's date filters.
-The 65 % target needs about 1 ms less per request. Tried and not kept: server-side
-binding, so that psycopg prepares the repeated queries (about 0.25 ms less CPU per request
-for the study page and 0.1 ms for the ceiling: no change in the ratio), 5 gunicorn
+The 65 % target needs about 1 ms less per request. Tried and not kept: 5 gunicorn
 workers instead of 3 (every scenario slower), and `max_requests` 100 000 instead of
-2 000 (no change).
+2 000 (no change). Server-side binding was first tried here and not kept (about 0.25 ms
+less Django-side CPU per study page: no change in the ratio); that measurement missed
+PostgreSQL's side, where the saving is, and it is kept since 2026-11-26 (below).
 
 **How the ratios were measured.** Earlier runs timed each scenario once, the ceiling
 first. Run in rounds, the ceiling's first slice was consistently slower than its later
@@ -610,6 +610,42 @@ Python would save a few ms but split the page's markup between the template and 
 so it was not done; `gc.freeze()` after the worker loads (a full collection of a worker's
 heap costs ~85 ms, but happens rarely) made no measurable difference (A/B, 6 slices: 63.9
 against 63.2 req/s).
+
+**2026-11-26: where a dashboard's machine time went, and prepared statements.** CPU per
+request by process, read from `/proc` around a 6 s closed loop of 8 clients (gunicorn
+workers, PostgreSQL backends, Redis, the load generator): the dashboard cost 17.9 ms in
+gunicorn and 12.0 ms in PostgreSQL (the ceiling: 3.6 and 0.65 ms). PostgreSQL planned
+every statement afresh on every request: Django binds parameters on the client, so psycopg
+cannot prepare anything, and the aggregate alone spent ~1.5-2.4 ms planning (`EXPLAIN
+ANALYZE`). With `server_side_binding` and psycopg's `prepare_threshold` (5), each
+connection plans a statement once (`motorneuron/settings.py`; `DATABASE_PREPARED_STATEMENTS=0`
+turns it off for PgBouncer in transaction mode before 1.21):
+- the aggregate, same connection, alternating batches: 10.7 against 12.5 ms;
+- served A/B, the same code with the setting on and off, 6 alternating 3 s slices per
+  scenario: ceiling 444 against 393 req/s, study page 261 against 233, review POST 198
+  against 170 (p95 52.9 against 63.9 ms), dashboard 67.7 against 58.7 (p95 151 against
+  172 ms); a second A/B of the ceiling and the study page (8 slices): study 1.07-1.23 x
+  per slice, ceiling 0.81-1.36 x (its PostgreSQL CPU per request fell from 0.65 to ~0.25
+  ms);
+- the PostgreSQL test suite passes with it (757 tests), and a test checks that the
+  dashboard's aggregate is prepared and answers the same.
+Two smaller changes to the aggregate: each state's days since its last review are computed
+once in a subquery PostgreSQL does not pull up (it had inlined them into both recalls of
+every card x assignment row; 8.8 against 9.4 ms, alternating batches), and the last review
+comes back as a Unix time (Django's timestamptz loader is Python: the query's CPU on the
+client fell from 1.80 to 0.98 ms). Same figures on all 25 bench classrooms (to 1e-9).
+After: the dashboard costs ~16.2 ms in gunicorn and ~8.7 ms in PostgreSQL. Served A/B
+against the code of the start of that session: 74.5 against 65.4 dashboards/s (1.08-1.19
+x per slice), p95 129 against 148 ms. `make bench` runs with this code that day: dashboard
+p95 135, 139, 138 and 135 ms; review POST p95 42, 46, 44 and 47 ms.
+
+The study page's ratio did not move with it: both it and the ceiling gained. It sat at
+57-66 % in that day's runs (per-round ratios 48-79 %), and the code of the start of the
+day measured 61 % an hour after measuring 70 % on the same machine: the ratio is at the
+target, within the machine's noise, not above it. Its cost beyond the ceiling is ~2 ms of
+Django-side CPU (the view ~1 ms: the plan query on the client, the template ~0.5 ms, the
+signed token; plus the context processors, the CSRF token and a 4 KB response) and
+~0.5 ms in PostgreSQL, spread over many small items, none above ~0.2 ms.
 
 """.splitlines()
 
