@@ -268,7 +268,7 @@ def _progress_sql(
         now_params = [now.timestamp(), now, now]
         last_review = "date_part('epoch', MAX(last_review))"
         # A subquery PostgreSQL may not pull up: it would inline `elapsed` into both
-        # recalls of every card x assignment row, four times the evaluations.
+        # recalls of every card x assignment row instead of computing it once per state.
         fence = " OFFSET 0"
     else:
         elapsed = f"(julianday(%s) - julianday({reviewed}))"  # exact to the millisecond

@@ -137,9 +137,8 @@ def helper(url: str, *args: str) -> dict:
 def fresh_copy(url: str) -> str:
     """A copy of the seeded database at `url` for one run, which the run may write to.
 
-    The review POSTs of a run add thousands of today's reviews, and runs against the
-    seeded database itself got slower through the day (a learner's queue counts today's
-    reviews): every run now starts from the same data.
+    The review POSTs of a run add thousands of today's reviews, which the study queue and
+    the dashboard then count: with a copy, one run cannot change what the next measures.
     """
     seeded = urlsplit(url).path.lstrip("/")
     copy = f"{seeded}_run"
