@@ -1,9 +1,16 @@
 """queue.py: what comes next, daily limits, and the learner's own study day."""
 
+import io
+import json
+import os
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
 
 from study import queue
 from study.models import Card, Deck, Rating, ReviewState
@@ -158,3 +165,57 @@ def test_a_review_exactly_at_day_start_counts_for_the_new_day(learner, small_dec
     assert (done.total, done.new) == (1, 1)
     before = queue.done_today(user=learner, profile=profile, now=day.start - timedelta(seconds=1))
     assert before.total == 0
+
+
+PAD_LEARNERS = 5000
+
+
+def plan_nodes(node: dict):
+    yield node
+    for child in node.get("Plans", []):
+        yield from plan_nodes(child)
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
+    reason="needs PostgreSQL (its cached generic plans): runs in CI's PostgreSQL pass",
+)
+def test_the_generic_plan_reads_a_learners_states_in_one_index_range(content):
+    """Prepared, the study query runs on a plan made without its parameters' values; that
+    plan must still read the learner's states in one pass, not probe them card by card."""
+    call_command("seed_synthetic", learners=40, days=14, seed=3, stdout=io.StringIO())
+    learner = get_user_model().objects.filter(username="synth-01").get()
+    deck = Deck.objects.get(slug="all")
+    now = timezone.now()
+    sql, params = queue._today_sql(user=learner, profile=learner.study_profile, deck=deck, now=now)
+    parts = sql.split("%s")
+    numbered = "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], start=1)) + parts[-1]
+    execute = f"EXECUTE today({', '.join(['%s'] * len(params))})"
+    with connection.cursor() as cursor:
+        # A school's worth of other learners' states, so that PostgreSQL plans as it would
+        # at scale (on a small table it reads them in one pass whatever the query's shape).
+        cursor.execute(
+            "INSERT INTO auth_user (username, password, first_name, last_name, email, "
+            "is_staff, is_active, is_superuser, date_joined) SELECT 'pad-' || n, '', '', '', "
+            "'', false, true, false, now() FROM generate_series(1, %s) n",
+            [PAD_LEARNERS],
+        )
+        cursor.execute(
+            "INSERT INTO study_reviewstate (user_id, card_id, state, due, reps, lapses, "
+            "version) SELECT u.id, c.id, 2, now(), 1, 0, 1 FROM auth_user u, study_card c "
+            "WHERE u.username LIKE 'pad-%%'"
+        )
+        cursor.execute("ANALYZE")
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE today AS {numbered}")
+        cursor.execute(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + connection.ops.compose_sql(execute, params)
+        )
+        (explained,) = cursor.fetchone()
+        cursor.execute("DEALLOCATE today")
+    plan = (json.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"]
+    scans = [node for node in plan_nodes(plan) if node.get("Relation Name") == "study_reviewstate"]
+    states = ReviewState.objects.filter(user=learner, card__decks=deck).count()
+    assert states > 40 and scans
+    assert [node["Actual Loops"] for node in scans] == [1] * len(scans)
+    assert plan["Actual Rows"] == states
