@@ -167,6 +167,28 @@ def test_a_review_exactly_at_day_start_counts_for_the_new_day(learner, small_dec
     assert before.total == 0
 
 
+def test_a_plan_reads_the_whole_state_only_of_the_card_it_is_made_for(learner, small_deck):
+    first, second, unseen = small_deck.cards.active().order_by("order", "pk")[:3]
+    answer(learner, first, Rating.GOOD, START, "w1")
+    answer(learner, first, Rating.GOOD, START + timedelta(minutes=15), "w2")
+    answer(learner, second, Rating.AGAIN, START, "w3")
+    profile, later = learner.study_profile, START + timedelta(hours=1)
+    stored = ReviewState.objects.get(user=learner, card=first)
+
+    today = queue.plan(user=learner, profile=profile, deck=small_deck, now=later, card_id=first.pk)
+    state = today.state_for(first.pk)
+    fields = [field.attname for field in ReviewState._meta.concrete_fields]
+    assert [getattr(state, name) for name in fields] == [getattr(stored, name) for name in fields]
+    assert today.state_for(unseen.pk) is None
+    with pytest.raises(ValueError):
+        today.state_for(second.pk)  # only its planning columns were read
+
+    plain = queue.plan(user=learner, profile=profile, deck=small_deck, now=later)
+    assert plain.version_for(first.pk) == stored.version == 2
+    assert plain.version_for(unseen.pk) == 0
+    assert plain.next_card_id == today.next_card_id and plain.counts == today.counts
+
+
 PAD_LEARNERS = 5000
 
 
@@ -187,7 +209,8 @@ def test_the_generic_plan_reads_a_learners_states_in_one_index_range(content):
     learner = get_user_model().objects.filter(username="synth-01").get()
     deck = Deck.objects.get(slug="all")
     now = timezone.now()
-    sql, params = queue._today_sql(user=learner, profile=learner.study_profile, deck=deck, now=now)
+    profile = learner.study_profile
+    sql, params = queue._today_sql(user=learner, profile=profile, deck=deck, now=now, card_id=None)
     parts = sql.split("%s")
     numbered = "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], start=1)) + parts[-1]
     execute = f"EXECUTE today({', '.join(['%s'] * len(params))})"

@@ -143,15 +143,13 @@ def _study_context(
         context["stage"] = "done"
         context["next_due"] = today.next_due
         return context
-    state = today.state_for(card.pk)
     context |= {
         "card": card,
-        "state": state,
         "token": _sign(
             {
                 "d": deck.pk,
                 "c": card.pk,
-                "v": state.version if state else 0,
+                "v": today.version_for(card.pk),
                 "n": secrets.token_urlsafe(12),
                 "s": int(now.timestamp() * 1000),
             }
@@ -205,7 +203,7 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
         return _render_study(request, context, status=400)
     card = _card_in_deck(request, deck, str(payload["c"]))
     profile, now = request.user.study_profile, timezone.now()
-    today = queue.plan(user=request.user, profile=profile, deck=deck, now=now)
+    today = queue.plan(user=request.user, profile=profile, deck=deck, now=now, card_id=card.pk)
     state = today.state_for(card.pk)
     context = {
         "deck": deck,
