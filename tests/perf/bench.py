@@ -646,6 +646,33 @@ Django-side CPU (the view ~1 ms: the plan query on the client, the template ~0.5
 signed token; plus the context processors, the CSRF token and a 4 KB response) and
 ~0.5 ms in PostgreSQL, spread over many small items, none above ~0.2 ms.
 
+**2026-11-26, later: the study page's query.** Read from `/proc` under load, a study page
+cost ~0.45-0.5 ms more PostgreSQL CPU than the ceiling, for one query that `EXPLAIN
+ANALYZE` runs in ~0.1 ms. Two causes, both in `queue._today_sql`:
+- Prepared, the query runs on PostgreSQL's generic plan, made without the parameters'
+  values. For it PostgreSQL estimated a nested loop that probes the `(user, card)` index
+  once per card of the deck (Memoize, 95 probes, 380 buffer hits) cheaper than one range
+  scan of the learner's states joined by hash (8 buffer hits): 0.3 against 0.03 ms of
+  execution. The learner's states now come from a subquery PostgreSQL does not pull up
+  (`OFFSET 0`). A PostgreSQL test reproduces that plan (it appears at ~475 000 states; on a
+  small table PostgreSQL chooses well either way) and fails without the fence.
+- Every studied card's row carried the ten state columns and the three day counts (1 330
+  values for 95 cards, each through an output function on the server and a loader on the
+  client). Planning needs only state, due and version (the answer form carries the
+  version); the seven other columns are now NULL except for the card whose answer is
+  shown (`plan(card_id=...)`, used by the answer view).
+- The query alone on one connection (psycopg, 2 000 runs each, alternating): the fence took
+  PostgreSQL's CPU from 380-395 to 165-175 us for the 95-card deck (150-195 to 110-165 us
+  for a 25-card deck); the narrow rows then took the client's CPU from ~200 to ~110 us and
+  PostgreSQL's from ~255 to ~210 us.
+- In one process (WSGI handler, plus the CPU of its PostgreSQL backend; 2 500 study pages,
+  4 alternations against the code before both changes): PostgreSQL 0.79-0.97 -> 0.53-0.63
+  ms per page; the ceiling unchanged.
+- Served A/B (two gunicorns on the bench database, 6 alternating 3 s slices): study page
+  320 against 278 req/s (1.15 x), ceiling 458 against 464 req/s; mean per-slice ratio 71 %
+  against 61 %. `make bench` that hour: the study page at 73, 60, 54 % with the fence
+  alone, 68 and 68 % with both (per-round ratios 53-89 %).
+
 """.splitlines()
 
 
