@@ -61,8 +61,8 @@ class Plan:
     counts: QueueCounts
     next_card_id: int | None
     user_id: int
-    # card id -> (*PLAN_COLUMNS, *DETAIL_COLUMNS), datetimes as epoch microseconds (cheaper
-    # to read and compare); the details are None except for `detail_card_id`'s row.
+    # card id -> (card id, *PLAN_COLUMNS, *DETAIL_COLUMNS), datetimes as epoch microseconds
+    # (cheaper to read and compare); the details are None except in `detail_card_id`'s row.
     rows: dict[int, tuple] = field(repr=False)
     detail_card_id: int | None = None
 
@@ -78,7 +78,7 @@ class Plan:
             return None
         if card_id != self.detail_card_id:
             raise ValueError(f"This plan holds only the planning columns of card {card_id}.")
-        values = dict(zip(PLAN_COLUMNS + DETAIL_COLUMNS, row, strict=True))
+        values = dict(zip(PLAN_COLUMNS + DETAIL_COLUMNS, row[1:], strict=True))
         for name in ("due", "last_review"):
             values[name] = from_micros(values[name])
         return ReviewState(user_id=self.user_id, card_id=card_id, **values)
@@ -89,8 +89,8 @@ class Plan:
         return from_micros(min((row[DUE] for row in self.rows.values()), default=None))
 
 
-STATE, DUE, VERSION = 0, 1, 2  # positions in a Plan row
-LAST_REVIEW = len(PLAN_COLUMNS) + DETAIL_COLUMNS.index("last_review")
+CARD, STATE, DUE, VERSION = 0, 1, 2, 3  # positions in a Plan row
+LAST_REVIEW = 1 + len(PLAN_COLUMNS) + DETAIL_COLUMNS.index("last_review")
 
 
 def _done_sql(*, user, profile: StudyProfile, now: datetime) -> tuple[str, list]:
@@ -179,7 +179,17 @@ def _today(
         rows = cursor.fetchall()
     total, new, reviews = rows[0][:3]
     done = DoneToday(new=int(new), reviews=int(reviews), total=int(total))
-    return done, [row[3:] for row in rows if row[3] is not None]
+    states = [row[3:] for row in rows if row[3] is not None]
+    if connection.vendor != "postgresql":
+        states = [_with_micros(row) for row in states]
+    return done, states
+
+
+def _with_micros(row: tuple) -> tuple:
+    """A state row from SQLite, which returns datetimes, with them as epoch microseconds."""
+    converted = list(row)
+    converted[DUE], converted[LAST_REVIEW] = to_micros(row[DUE]), to_micros(row[LAST_REVIEW])
+    return tuple(converted)
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -212,14 +222,13 @@ def plan(
     rows: dict[int, tuple] = {}
     learning: list[tuple[int, int]] = []
     reviews: list[tuple[int, int]] = []
-    for studied, *row in state_rows:
+    for row in state_rows:
+        studied, due = row[CARD], row[DUE]
         if studied not in cards:
             continue  # retired: it keeps its state (and maybe its deck link) but is not studied
-        row[DUE], row[LAST_REVIEW] = to_micros(row[DUE]), to_micros(row[LAST_REVIEW])
-        rows[studied] = tuple(row)
-        state, due = row[STATE], row[DUE]
+        rows[studied] = row
         if due < day_end:
-            (reviews if state == State.REVIEW else learning).append((due, studied))
+            (reviews if row[STATE] == State.REVIEW else learning).append((due, studied))
     new = [card for card in cards if card not in rows]  # card ids, already in deck order
     new_left = max(0, min(len(new), profile.new_per_day - done.new))
     reviews_left = max(0, min(len(reviews), profile.reviews_per_day - done.reviews))
