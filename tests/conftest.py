@@ -19,6 +19,15 @@ if os.environ.get("CI"):
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "fixtures" / "motor_neurons.json"
 PASSWORD = "correct-horse-battery-staple"
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+
+
+def postgres_only(what: str) -> pytest.MarkDecorator:
+    """Skip, saying why, unless the suite runs on PostgreSQL (CI's second pass)."""
+    return pytest.mark.skipif(
+        not ON_POSTGRES,
+        reason=f"needs PostgreSQL ({what}): runs in CI's PostgreSQL pass, DATABASE_URL=postgres://…",
+    )
 
 
 @pytest.fixture

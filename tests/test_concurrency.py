@@ -24,12 +24,9 @@ from django.utils import timezone
 from study import scheduling
 from study.models import Deck, ReviewLog, ReviewState
 
-from .conftest import FIXTURE, ROOT
+from .conftest import FIXTURE, ROOT, postgres_only
 
-needs_postgres = pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
-    reason="needs PostgreSQL (row locks): runs in CI's PostgreSQL pass, DATABASE_URL=postgres://…",
-)
+needs_postgres = postgres_only("row locks")
 
 
 def on_postgres(test):

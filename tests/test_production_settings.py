@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -14,7 +13,7 @@ from django.utils import timezone
 from study import progress
 from study.models import Classroom
 
-from .conftest import ROOT
+from .conftest import ROOT, postgres_only
 
 POSTGRES = "postgres://app@db.example.org:5432/mnt"
 
@@ -92,10 +91,7 @@ def test_sqlite_gets_neither():
     assert options["transaction_mode"] == "IMMEDIATE"
 
 
-@pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
-    reason="needs PostgreSQL (prepared statements): runs in CI's PostgreSQL pass",
-)
+@postgres_only("prepared statements")
 def test_the_dashboard_query_is_prepared_and_answers_the_same(content):
     call_command("seed_synthetic", learners=4, days=10, classrooms=1, seed=5, stdout=io.StringIO())
     classroom = Classroom.objects.get()

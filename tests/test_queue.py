@@ -2,7 +2,6 @@
 
 import io
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,7 +14,7 @@ from django.utils import timezone
 from study import queue
 from study.models import Card, Deck, Rating, ReviewState
 
-from .conftest import answer
+from .conftest import answer, postgres_only
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -198,10 +197,7 @@ def plan_nodes(node: dict):
         yield from plan_nodes(child)
 
 
-@pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
-    reason="needs PostgreSQL (its cached generic plans): runs in CI's PostgreSQL pass",
-)
+@postgres_only("its cached generic plans")
 def test_the_generic_plan_reads_a_learners_states_in_one_index_range(content):
     """Prepared, the study query runs on a plan made without its parameters' values; that
     plan must still read the learner's states in one pass, not probe them card by card."""
