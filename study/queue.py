@@ -22,7 +22,6 @@ from django.db import connection
 from . import catalog
 from .models import Card, Deck, ReviewKind, ReviewLog, ReviewState, State, StudyProfile
 
-IN_LEARNING = (State.LEARNING, State.RELEARNING)
 # What planning reads of every state of the deck (the version goes into the answer form)...
 PLAN_COLUMNS = ("state", "due", "version")
 # ...and the rest of a state, read for one card only: the one whose answer is shown.
