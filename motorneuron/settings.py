@@ -208,9 +208,12 @@ if not DEBUG and not TESTING:
     CSRF_COOKIE_SECURE = True
 
 # --- i18n / time ------------------------------------------------------------
-LANGUAGE_CODE = "en-gb"
+LANGUAGE_CODE = "en-gb"  # still picks the date formats (en_GB's: 26 Nov 2026)
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
-USE_I18N = True
+# The app is written in English and has no translations; Django's en_GB catalogues only
+# repeat the English source. Off, each of Django's strings (a "2 days, 3 hours" is a dozen
+# of them) is returned as it is instead of being looked up: ~1 ms of a dashboard's 40.
+USE_I18N = False
 USE_TZ = True
 
 # --- static files -----------------------------------------------------------
