@@ -462,6 +462,25 @@ def test_dashboard_shows_a_row_per_learner_and_a_column_per_assignment(
     assert '<span class="visually-hidden">: amy, Lesion signs card by card</span>' in text
 
 
+def test_dashboard_escapes_the_names_a_user_chose(
+    instructor_client, instructor, classroom, content
+):
+    # The cells' strings reach the template already escaped (views.classrooms._table).
+    deck = Deck.objects.create(slug="tricky", name='<i>Signs</i> & "tricks"', owner=instructor)
+    deck.cards.set(Deck.objects.get(slug="lesion-signs").cards.all()[:3])
+    Assignment.objects.create(
+        classroom=classroom, deck=deck, due_date=timezone.localdate() + timedelta(days=10)
+    )
+    enrol_with_progress(classroom, deck, "<b>amy</b>", 2, timezone.now())
+    text = instructor_client.get(reverse("study:classroom", args=[classroom.pk])).text
+    assert (
+        '<span class="visually-hidden">: &lt;b&gt;amy&lt;/b&gt;, '
+        "&lt;i&gt;Signs&lt;/i&gt; &amp; &quot;tricks&quot; card by card</span>"
+    ) in text
+    assert "<b>amy" not in text and "<i>Signs" not in text
+    assert "2/3 started · 2 reviews (7 d)" in text
+
+
 @pytest.mark.parametrize(
     "ago, text",
     [
