@@ -66,7 +66,8 @@ class _SessionUserQuery:
 
 @lru_cache(maxsize=4)
 def _session_user_query(vendor: str) -> _SessionUserQuery:
-    """The query for `vendor` (quoting and converters differ by database)."""
+    """The query for `vendor`. Quoting and converters depend on the database vendor and the
+    fields, not on the connection, so one process keeps one per vendor."""
     User = get_user_model()
     quote = connection.ops.quote_name
     user, profile = _Table.of(User, "u"), _Table.of(StudyProfile, "p")
