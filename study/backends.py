@@ -21,9 +21,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.models import Field, Model
 
-from .models import ContentStamp, StudyProfile
-
-INSTRUCTORS = "Instructors"  # the group, as in study.views and the demo commands
+from .models import INSTRUCTORS, ContentStamp, StudyProfile
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-from .classroom import Assignment, Classroom, Enrollment
+from .classroom import INSTRUCTORS, Assignment, Classroom, Enrollment
 from .content import (
     Attribute,
     Card,
@@ -22,6 +22,7 @@ from .review import (
 )
 
 __all__ = [
+    "INSTRUCTORS",
     "Assignment",
     "Classroom",
     "Enrollment",

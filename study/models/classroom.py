@@ -17,6 +17,9 @@ from .content import Deck
 JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 JOIN_CODE_LENGTH = 8
 
+# The auth group whose members may create classrooms and decks (admins may too).
+INSTRUCTORS = "Instructors"
+
 
 def new_join_code() -> str:
     return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))

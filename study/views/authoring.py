@@ -17,9 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import exporters, importers
 from ..forms import DeckForm, ImportRowFormSet, PreviewForm, TableForm
-from ..models import Comparison, Deck
+from ..models import INSTRUCTORS, Comparison, Deck
 
-INSTRUCTORS = "Instructors"
 ROWS_PREFIX = "rows"
 
 

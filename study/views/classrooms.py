@@ -28,9 +28,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from .. import progress
 from ..accounts import spreadsheet_safe
 from ..forms import AssignmentForm, ClassroomForm, JoinForm
-from ..models import Assignment, Classroom, Enrollment
+from ..models import INSTRUCTORS, Assignment, Classroom, Enrollment
 
-INSTRUCTORS = "Instructors"
 JOIN_ATTEMPTS = 10  # failed join attempts per user ...
 JOIN_WINDOW = 10 * 60  # ... per 10 minutes, so codes cannot be enumerated
 WRONG_CODE = (

@@ -10,10 +10,18 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from study import scheduling
-from study.models import Assignment, Classroom, Deck, Enrollment, Rating, ReviewLog, State
+from study.models import (
+    INSTRUCTORS,
+    Assignment,
+    Classroom,
+    Deck,
+    Enrollment,
+    Rating,
+    ReviewLog,
+    State,
+)
 
 DEMO_PASSWORD = "motorneuron"
-INSTRUCTORS = "Instructors"
 DEMO_LEARNERS = ["learner", "amira", "ben", "chen", "dana", "eli"]
 
 

@@ -39,6 +39,7 @@ from django.utils.dateparse import parse_datetime
 
 from study import scheduling
 from study.models import (
+    INSTRUCTORS,
     Assignment,
     Classroom,
     Deck,
@@ -52,7 +53,6 @@ from study.models import (
 )
 
 PASSWORD = "synthetic"  # every synthetic account shares it (benchmarks log in with it)
-INSTRUCTORS = "Instructors"
 BATCH = 5_000
 CHUNK = 100  # learners simulated, then written, at a time
 FIRST_TRY_RECALL = 0.7  # a card never seen before: answered right this often
