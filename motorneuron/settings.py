@@ -212,7 +212,8 @@ LANGUAGE_CODE = "en-gb"  # still picks the date formats (en_GB's: 26 Nov 2026)
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 # The app is written in English and has no translations; Django's en_GB catalogues only
 # repeat the English source. Off, each of Django's strings (a "2 days, 3 hours" is a dozen
-# of them) is returned as it is instead of being looked up: ~1 ms of a dashboard's 40.
+# of them) is returned as it is instead of being looked up: a dashboard's table and
+# template went from 54.8 to 45.0 M instructions (callgrind).
 USE_I18N = False
 USE_TZ = True
 

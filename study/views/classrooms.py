@@ -161,7 +161,7 @@ STATUS_HTML = {status: (escape(status.value), escape(status.label)) for status i
 def _table(
     classroom: Classroom, assignments: list[Assignment], rows: list[progress.Row], now: datetime
 ) -> list[tuple[progress.Row, LastSeen | None, list[TableCell]]]:
-    """The rows with their last review and their cells as plain strings.
+    """The rows with their last review and their cells as ready-made strings.
 
     A class of 40 x 4 assignments has 160 cells: per-cell `{% url %}`, filters and attribute
     chains cost several times more than the figures. Dicts, because the template engine looks
