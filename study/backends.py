@@ -30,6 +30,7 @@ class _Table:
 
     model: type[Model]
     fields: list[Field]
+    names: list[str]  # the fields' attribute names, as `Model.from_db` wants them
     converters: list[tuple[int, list]]  # (position in `fields`, its converters)
 
     @classmethod
@@ -41,7 +42,7 @@ class _Table:
             found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
             if found:
                 converters.append((position, [(converter, column) for converter in found]))
-        return cls(model, fields, converters)
+        return cls(model, fields, [field.attname for field in fields], converters)
 
     def select(self, alias: str) -> list[str]:
         return [f"{alias}.{connection.ops.quote_name(field.column)}" for field in self.fields]
@@ -51,8 +52,7 @@ class _Table:
         for position, converters in self.converters:
             for converter, column in converters:
                 values[position] = converter(values[position], column, connection)
-        names = [field.attname for field in self.fields]
-        return self.model.from_db(connection.alias, names, values)
+        return self.model.from_db(connection.alias, self.names, values)
 
 
 @dataclass(frozen=True)
