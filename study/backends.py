@@ -20,6 +20,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.models import Field, Model
+from django.db.models.expressions import Col
 
 from .models import INSTRUCTORS, ContentStamp, StudyProfile
 
@@ -31,28 +32,33 @@ class _Table:
     model: type[Model]
     fields: list[Field]
     names: list[str]  # the fields' attribute names, as `Model.from_db` wants them
-    converters: list[tuple[int, list]]  # (position in `fields`, its converters)
+    converted: list[tuple[int, Col]]  # (position in `fields`, its column) of those with converters
 
     @classmethod
     def of(cls, model: type[Model], alias: str) -> _Table:
         fields = list(model._meta.concrete_fields)
-        converters = []
-        for position, field in enumerate(fields):
-            column = field.get_col(alias)
-            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-            if found:
-                converters.append((position, [(converter, column) for converter in found]))
-        return cls(model, fields, [field.attname for field in fields], converters)
+        converted = [
+            (position, column)
+            for position, column in enumerate(field.get_col(alias) for field in fields)
+            if _converters(column)
+        ]
+        return cls(model, fields, [field.attname for field in fields], converted)
 
     def select(self, alias: str) -> list[str]:
         return [f"{alias}.{connection.ops.quote_name(field.column)}" for field in self.fields]
 
     def instance(self, values: tuple) -> Model:
         values = list(values)
-        for position, converters in self.converters:
-            for converter, column in converters:
+        for position, column in self.converted:
+            for converter in _converters(column):
                 values[position] = converter(values[position], column, connection)
         return self.model.from_db(connection.alias, self.names, values)
+
+
+def _converters(column: Col) -> list:
+    """The column's database converters, looked up on this thread's connection: the
+    backend's are methods of it, and a process-wide cache must not keep a connection."""
+    return connection.ops.get_db_converters(column) + column.get_db_converters(connection)
 
 
 @dataclass(frozen=True)
@@ -64,8 +70,8 @@ class _SessionUserQuery:
 
 @lru_cache(maxsize=4)
 def _session_user_query(vendor: str) -> _SessionUserQuery:
-    """The query for `vendor`. Quoting and converters depend on the database vendor and the
-    fields, not on the connection, so one process keeps one per vendor."""
+    """The query for `vendor` (quoting and which columns need converting differ by
+    database), kept once per process."""
     User = get_user_model()
     quote = connection.ops.quote_name
     user, profile = _Table.of(User, "u"), _Table.of(StudyProfile, "p")
