@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "study.context_processors.nav",
+                "study.context_processors.user",  # after auth's: replaces its lazy `user`
             ],
             # Partials are a builtin so that moving to Django 6's own partials is a deletion.
             "builtins": ["template_partials.templatetags.partials"],

@@ -108,3 +108,24 @@ def test_nav_urls_are_the_reversed_urls_for_the_current_script_prefix(rf):
         assert nav(rf.get("/"))["nav"]["home"] == "/trainer/"
     finally:
         set_script_prefix("/")
+
+
+def test_the_asset_paths_are_what_the_static_tags_render(rf, settings):
+    from django.template import Context, Template
+
+    tags = Template(
+        "{% load static django_htmx %}{% static 'css/app.css' %}|{% static 'js/keys.js' %}|"
+        "{% htmx_script %}"
+    ).render(Context())
+    assets = nav(rf.get("/"))["assets"]
+    assert "|".join([assets["css"], assets["keys"], assets["htmx"]]) == tags
+    settings.STATIC_URL = "/assets/"  # a changed setting is not served from the old cache
+    assert nav(rf.get("/"))["assets"]["css"].startswith("/assets/css/app")
+
+
+def test_pages_get_the_user_itself_not_the_lazy_request_user(learner_client, learner, client):
+    response = learner_client.get(reverse("study:home"))
+    assert type(response.context["user"]) is type(learner)
+    assert response.context["user"].pk == learner.pk
+    client.logout()
+    assert not client.get(reverse("login")).context["user"].is_authenticated

@@ -187,3 +187,13 @@ def test_removing_a_fact_retires_its_card_but_keeps_it(content):
 def test_card_keys_are_natural_and_stable(content):
     for card in Card.objects.exclude(kind=CardKind.IDENTIFY):
         assert re.fullmatch(r"umn-lmn:[a-z0-9-]+:(recall:(left|right)|contrast)", card.key)
+
+
+def test_card_labels_are_the_choice_labels(content):
+    for card in Card.objects.all():
+        assert (card.kind_label, card.group_label) == (
+            card.get_kind_display(),
+            card.get_group_display(),
+        )
+    stray = Card(kind="other", group="elsewhere")  # as get_FOO_display: the value itself
+    assert (stray.kind_label, stray.group_label) == ("other", "elsewhere")

@@ -33,6 +33,12 @@ class CardKind(models.TextChoices):
     IDENTIFY = "identify", "Identify"
 
 
+# Labels by value: `get_FOO_display()` rebuilds a field's choices on every call, and the
+# study page shows both labels on every card.
+GROUP_LABELS = dict(Group.choices)
+KIND_LABELS = dict(CardKind.choices)
+
+
 class ComparisonQuerySet(models.QuerySet):
     def get_by_natural_key(self, slug: str) -> Comparison:
         return self.get(slug=slug)
@@ -356,6 +362,16 @@ class Card(models.Model):
     @property
     def is_identify(self) -> bool:
         return self.kind == CardKind.IDENTIFY
+
+    @property
+    def kind_label(self) -> str:
+        """As `get_kind_display()`: the label, or the stored value if it has none."""
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def group_label(self) -> str:
+        """As `get_group_display()`."""
+        return GROUP_LABELS.get(self.group, self.group)
 
     @property
     def explanation(self) -> str:
