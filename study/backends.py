@@ -19,53 +19,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.db.models import Field, Model
-from django.db.models.expressions import Col
 
 from .models import INSTRUCTORS, ContentStamp, StudyProfile
-
-
-@dataclass(frozen=True)
-class _Table:
-    """One model's concrete columns in a query, and how to make an instance of a row."""
-
-    model: type[Model]
-    fields: list[Field]
-    names: list[str]  # the fields' attribute names, as `Model.from_db` wants them
-    converted: list[tuple[int, Col]]  # (position in `fields`, its column) of those with converters
-
-    @classmethod
-    def of(cls, model: type[Model], alias: str) -> _Table:
-        fields = list(model._meta.concrete_fields)
-        converted = [
-            (position, column)
-            for position, column in enumerate(field.get_col(alias) for field in fields)
-            if _converters(column)
-        ]
-        return cls(model, fields, [field.attname for field in fields], converted)
-
-    def select(self, alias: str) -> list[str]:
-        return [f"{alias}.{connection.ops.quote_name(field.column)}" for field in self.fields]
-
-    def instance(self, values: tuple) -> Model:
-        values = list(values)
-        for position, column in self.converted:
-            for converter in _converters(column):
-                values[position] = converter(values[position], column, connection)
-        return self.model.from_db(connection.alias, self.names, values)
-
-
-def _converters(column: Col) -> list:
-    """The column's database converters, looked up on this thread's connection: the
-    backend's are methods of it, and a process-wide cache must not keep a connection."""
-    return connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+from .rows import Table
 
 
 @dataclass(frozen=True)
 class _SessionUserQuery:
     sql: str
-    user: _Table
-    profile: _Table
+    user: Table
+    profile: Table
 
 
 @lru_cache(maxsize=4)
@@ -74,7 +37,7 @@ def _session_user_query(vendor: str) -> _SessionUserQuery:
     database), kept once per process."""
     User = get_user_model()
     quote = connection.ops.quote_name
-    user, profile = _Table.of(User, "u"), _Table.of(StudyProfile, "p")
+    user, profile = Table.of(User, "u"), Table.of(StudyProfile, "p")
     membership = User.groups.through._meta
 
     def column(model, name: str) -> str:

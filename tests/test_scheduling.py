@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import fsrs
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from fsrs.scheduler import STABILITY_MIN
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -220,6 +220,23 @@ def test_what_a_review_writes_reads_back_unchanged(learner, card):
     assert state.snapshot() == second.after
     assert (state.version, state.reps) == (2, 2)
     assert state.last_review == START + timedelta(minutes=10)
+
+
+def test_the_locked_read_of_a_state_is_the_orms(learner, card):
+    # The review reads the state it locks with SQL written once per process: every field
+    # must come back as the ORM reads it (value and type: datetimes, floats), on either
+    # database, and save as an update.
+    assert scheduling._locked_state(user_id=learner.pk, card_id=card.pk) is None
+    answer(learner, card, Rating.GOOD, START, token="l1")
+    answer(learner, card, Rating.AGAIN, START + timedelta(minutes=10), token="l2")
+    with transaction.atomic():
+        locked = scheduling._locked_state(user_id=learner.pk, card_id=card.pk)
+    orm = ReviewState.objects.get(user=learner, card=card)
+    for field in ReviewState._meta.concrete_fields:
+        mine, theirs = getattr(locked, field.attname), getattr(orm, field.attname)
+        assert (mine, type(mine)) == (theirs, type(theirs)), field.name
+    assert locked._state.adding is False
+    assert scheduling._locked_state(user_id=learner.pk + 1000, card_id=card.pk) is None
 
 
 def test_lapses_count_forgotten_review_cards(learner, card):
