@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db import connections
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from study.models import Card, ReviewLog, ReviewState
@@ -48,6 +49,12 @@ def playwright_driver() -> Iterator[Playwright]:
         pytest.skip("Chromium not installed: apt-get install -y chromium")
     with sync_playwright() as driver:
         yield driver
+        # While Playwright's event loop runs in this thread, Django keeps its connections
+        # per async context instead of per thread, so every ORM call made meanwhile (by
+        # these tests and by any test after them) went through connections of its own.
+        # Close them before the loop stops: after it, nothing can reach them, and an open
+        # one stops PostgreSQL from dropping the test database.
+        connections.close_all()
 
 
 @pytest.fixture(scope="session")
