@@ -4,6 +4,7 @@ Sync workers: each request is short and CPU-bound (template + a few indexed quer
 one process per core plus one is the classic sizing; more workers only add context switches.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -21,3 +22,17 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def when_ready(server) -> None:
+    """In the master, with the app preloaded and before any worker is forked."""
+    if server.cfg.preload_app:
+        from motorneuron.warmup import warm_up
+
+        warm_up()
+
+
+def pre_fork(server, worker) -> None:
+    # Objects the master made stay out of the workers' garbage collections, which would
+    # otherwise touch (and so copy) every page of memory they share with the master.
+    gc.freeze()
