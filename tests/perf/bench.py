@@ -195,6 +195,8 @@ def start_gunicorn(url: str, port: int) -> subprocess.Popen:
         [str(Path(PYTHON).parent / "gunicorn"), "-c", "gunicorn.conf.py", "motorneuron.wsgi"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    global SERVER_PID
+    SERVER_PID = process.pid
     for _ in range(100):
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -209,6 +211,62 @@ def start_gunicorn(url: str, port: int) -> subprocess.Popen:
     )
 
 
+# --- CPU per request, by process --------------------------------------------------------
+
+CPU_GROUPS = ("app server", "PostgreSQL", "Redis", "load generator")
+SERVER_PID: int | None = None  # the gunicorn master, once started
+
+
+def _proc_stats() -> dict[int, tuple[str, int, int, int]]:
+    """pid -> (command, parent pid, own CPU ticks, reaped children's CPU ticks)."""
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                raw = handle.read()
+        except OSError:  # gone meanwhile
+            continue
+        command, rest = raw[raw.index("(") + 1 : raw.rindex(")")], raw[raw.rindex(")") + 2 :]
+        fields = rest.split()
+        own, children = int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+        stats[int(entry)] = (command, int(fields[1]), own, children)
+    return stats
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU time used so far by the app server, PostgreSQL, Redis and this process.
+
+    A parent's count of its reaped children's CPU keeps the work of processes that exit
+    during a phase: gunicorn replaces each worker after `max_requests`, and a replaced
+    worker's database connection (a PostgreSQL backend) ends with it.
+    """
+    stats, tick = _proc_stats(), os.sysconf("SC_CLK_TCK")
+    totals = dict.fromkeys(CPU_GROUPS, 0.0)
+    for pid, (command, parent, own, children) in stats.items():
+        parent_command = stats.get(parent, ("",))[0]
+        if pid == SERVER_PID or parent == SERVER_PID:
+            group = "app server"
+        elif command == "postgres":
+            group = "PostgreSQL"
+        elif command == "redis-server":
+            group = "Redis"
+        else:
+            continue
+        # Reaped children count under their parent, unless the parent is itself counted
+        # as a child here (then the grandparent's count would hold them twice).
+        reaped = children if parent_command != command or pid == SERVER_PID else 0
+        totals[group] += (own + reaped) / tick
+    me = os.times()
+    totals["load generator"] = me.user + me.system
+    return totals
+
+
+def cpu_between(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {group: after[group] - before[group] for group in CPU_GROUPS}
+
+
 # --- load generator ---------------------------------------------------------------------
 
 
@@ -220,10 +278,13 @@ class Result:
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     rounds: list[float] = field(default_factory=list)  # req/s of each round
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds of the timed phases
 
     def add(self, other: Result) -> None:
         """Fold one round's result into this one."""
         self.rounds.append(other.rps)
+        for group, seconds in other.cpu.items():
+            self.cpu[group] = self.cpu.get(group, 0.0) + seconds
         self.latencies += other.latencies
         self.seconds += other.seconds
         self.errors += other.errors
@@ -312,9 +373,14 @@ def run_closed_loop(name: str, clients: list[Session], pick_path, duration: floa
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(CLIENTS)]
     for thread in threads:
         thread.start()
+    time.sleep(max(0.0, timed_from - time.perf_counter()))
+    before = cpu_seconds()
+    time.sleep(max(0.0, stop_at - time.perf_counter()))
+    after = cpu_seconds()  # the requests in flight now finish uncounted: one per client
     for thread in threads:
         thread.join()
     result.seconds = duration
+    result.cpu = cpu_between(before, after)
     return result
 
 
@@ -370,6 +436,7 @@ def run_reviews(sessions: list[Session], fronts: dict[int, str | None], duration
         if not prepared:
             break
         random.shuffle(prepared)
+        before = cpu_seconds()
         started = time.perf_counter()
 
         def post(item: tuple[int, str]) -> None:
@@ -389,6 +456,8 @@ def run_reviews(sessions: list[Session], fronts: dict[int, str | None], duration
         parallel(post, prepared)
         result.seconds += time.perf_counter() - started
         result.latencies.extend(latencies)
+        for group, seconds in cpu_between(before, cpu_seconds()).items():
+            result.cpu[group] = result.cpu.get(group, 0.0) + seconds
     return result
 
 
@@ -757,6 +826,24 @@ def render(host, workers, meta, small_meta, results, counts, large, small, optim
         )
     if len(results) < 4:
         lines.append("| dashboard | not available yet (no classroom URL) | | | | | | | | |")
+    lines += [
+        "",
+        "Where each request's CPU went, in ms of CPU per timed request (the timed phases "
+        "only; all processes share the same cores, so a scenario's throughput is about "
+        "their number divided by the total):",
+        "",
+        f"| scenario | {' | '.join(CPU_GROUPS)} | total |",
+        f"| --- |{' ---: |' * (len(CPU_GROUPS) + 1)}",
+    ]
+    for result in results:
+        done = len(result.latencies)
+        per_request = [
+            result.cpu.get(group, 0.0) / done * 1000 if done else 0.0 for group in CPU_GROUPS
+        ]
+        lines.append(
+            f"| {result.name} | {' | '.join(f'{ms:.2f}' for ms in per_request)} "
+            f"| {sum(per_request):.2f} |"
+        )
     ratio = large["median_ms"] / small["median_ms"]
     lines += [
         "",
