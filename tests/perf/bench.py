@@ -779,6 +779,47 @@ difference between 12 and 2 requests in one process, divided by 10):
   were set against a ceiling that carried this waste; they are reported below as
   measured, not met.
 
+**2026-11-26, afternoon: the study page's own cost, and replaced workers.** The table
+"Where each request's CPU went" is new: it splits each scenario's CPU between the app
+server, PostgreSQL, Redis and the load generator, which share the machine's cores. Its
+first run (11:04) showed the study page's app-server CPU at 2.79 ms against 1.24-1.35 ms
+for the ceiling; with gunicorn's worker replacement turned off (`GUNICORN_MAX_REQUESTS=0`,
+11:07) it was 2.17 ms. Two causes:
+- *Replaced workers.* gunicorn replaces each worker after ~2 000 requests, and Django
+  leaves much of its start-up to the first request: importing the URLconf and the views,
+  indexing the URL names, compiling templates, importing the Redis client. A fresh
+  worker's first study page cost ~170 ms of CPU (in-process, `time.process_time()`), the
+  ceiling's ~126 ms. The master now does that work before forking
+  (`motorneuron/warmup.py`, called from `gunicorn.conf.py`; no database or cache
+  connection is opened there) and freezes its objects out of the workers' garbage
+  collections (`gc.freeze()`): first requests now cost ~26 and ~10 ms. Same-hour runs,
+  worker replacement on: study page app-server CPU 2.79 -> 2.32 ms per request, ceiling
+  1.35 -> 1.24 ms.
+- *The template.* Counted with callgrind (instructions per render: 55 renders minus 5,
+  divided by 50, one request's context): 2.63 -> 1.96 M for the full study page. The
+  template context now holds the user itself rather than auth's lazy `request.user`
+  proxy (every attribute read through the proxy first looks it up on the proxy: 0.11 M);
+  the integers of the study fragment are not localised (`{% localize off %}`: the app's
+  locale prints them the same, and localising each cost more than rendering it: 0.34 M);
+  the stylesheet's and scripts' tags are resolved once per process with the menu's URLs
+  (0.2 M); the card's kind and group labels come from a dict rather than
+  `get_FOO_display()`, which rebuilds the field's choices on every call. The HTML is the
+  same, byte for byte, for 20 learners on 5 pages. Whole study request (Django's side):
+  7.15 -> 6.64 M instructions; the ceiling 2.88 -> 2.87.
+- *Smaller items.* The study query's SQL text is written once per process (~23 us of
+  CPU per plan). The review's locked read of the state is SQL written once per process
+  rather than `raw()`, whose column mapping cost ~0.1 ms of CPU per review (238 -> 134 us
+  per call, in-process).
+- What remains. A database round trip costs ~90 us of the app's CPU (a `SELECT 1` from
+  Django, in-process) and PostgreSQL's own; a review POST makes 7 plus the session's
+  user, and PostgreSQL spends ~0.9 ms of CPU per POST beyond the ceiling's (the table).
+  Writing the review optimistically (no lock; the state's version checked in the
+  UPDATE, and the log inserted by the same statement) would take 3 of those round trips
+  away, but changes how a review and an undo of the same card interleave; not done. The
+  study page's remaining extras are spread thin: the CSRF token (masking it: ~35 us),
+  `{% extends %}` (Django collects the base template's blocks on every render: ~35 us),
+  the plan's round trip and the fragment's variables.
+
 """.splitlines()
 
 
