@@ -14,6 +14,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
+from django.utils.functional import SimpleLazyObject
 from django_htmx.jinja import htmx_script
 
 NAV = {
@@ -66,4 +67,10 @@ def user(request: HttpRequest) -> dict:
     attribute the templates read through the proxy costs a lookup on the proxy first (5 %
     of the study page's render time). Runs after `django.contrib.auth`'s processor, which
     the admin requires."""
-    return {"user": get_user(request)} if hasattr(request, "session") else {}
+    user = getattr(request, "user", None)
+    if isinstance(user, SimpleLazyObject):
+        # Still the middleware's proxy, so its object is the one the middleware cached.
+        # After a log-in or log-out in this request, `request.user` is the new object
+        # itself and the cached one is stale.
+        user = get_user(request)
+    return {} if user is None else {"user": user}

@@ -111,6 +111,21 @@ def test_the_session_ends_30_days_after_login_however_active(client, learner):
         assert not logged_in(client)
 
 
+def test_a_page_rendered_after_the_session_ended_shows_no_one_logged_in(client, learner):
+    # The session ends inside the request (SessionLifetimeMiddleware logs out), then a
+    # page anyone may see is rendered: its menu must not show the user who was logged in.
+    log_in(client)
+    start = timezone.now()
+    for day in (10, 20, 29):  # daily use keeps it from expiring idle...
+        with time_machine.travel(start + timedelta(days=day)):
+            assert logged_in(client)
+    with time_machine.travel(start + timedelta(days=31)):  # ...until 30 days after log-in
+        response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert not response.context["user"].is_authenticated
+    assert "Log out" not in response.content.decode()
+
+
 def test_requests_within_a_day_do_not_rewrite_the_session(client, learner, content):
     noon = datetime(2030, 1, 15, 12, tzinfo=UTC)
     with time_machine.travel(noon, tick=False):
