@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import math
 import random
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import fsrs
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from fsrs.scheduler import DEFAULT_PARAMETERS, FUZZ_RANGES
 
 from .models import Rating, ReviewKind, ReviewLog, ReviewState, State, StudyProfile
@@ -195,8 +196,16 @@ def review(
     token: str,
     now: datetime,
     duration_ms: int = 0,
+    shown: ReviewState | None = None,
 ) -> ReviewLog:
-    """Record one answer atomically: lock the state, check it is the one shown, log, update.
+    """Record one answer to the card as shown at `expected_version` (0: new): log it and
+    update the state in one atomic write that lands only if the stored state is still that
+    one. `shown` is the state as the answer form carried it (`ReviewState.to_form`); without
+    it, the state is read first.
+
+    No lock is held while fsrs computes: the write's version check is what refuses a
+    concurrent change (another tab's answer, an undo), and on PostgreSQL the write is a
+    single statement, so an answer costs no BEGIN/COMMIT round trips (docs/performance.md).
 
     Raises DuplicateReview when `token` was already recorded (a double submit), and
     ReviewError(409) when the card changed since it was shown.
@@ -204,42 +213,41 @@ def review(
     if rating not in Rating.values:
         raise ReviewError("Rating must be 1 (Again), 2 (Hard), 3 (Good) or 4 (Easy).")
     try:
-        with transaction.atomic():
-            state = _locked_state(user_id=user.pk, card_id=card_id)
-            if (state.version if state else 0) != expected_version:
-                raise _Stale
-            result = outcome(
-                profile=profile,
-                state=state,
-                rating=rating,
-                now=now,
-                seed=fuzz_seed(user_id=user.pk, card_id=card_id, reps=state.reps if state else 0),
-            )
-            before = state.snapshot() if state else None
-            if state is None:
-                state = ReviewState(user=user, card_id=card_id, version=0)
-            kind = ReviewKind.NEW if before is None else before["state"]
-            apply_outcome(
-                state, result, lapsed=kind == ReviewKind.REVIEW and rating == Rating.AGAIN
-            )
-            log = ReviewLog(
-                user=user,
-                card_id=card_id,
-                rating=rating,
-                reviewed_at=result.last_review,
-                duration_ms=max(0, min(duration_ms, MAX_DURATION_MS)),
-                kind=kind,
-                before=before,
-                after=state.snapshot(),
-                token=token,
-            )
-            _insert_row(log)
-            state.version += 1
-            if before is None:
-                _insert_row(state)
-            else:
-                _update_row(state)
-            return log
+        if expected_version == 0:
+            state = None  # new when shown: the write's INSERT refuses if a state appeared
+        elif shown is not None and (shown.user_id, shown.card_id) == (user.pk, card_id):
+            state = shown
+        else:
+            state = _current_state(user_id=user.pk, card_id=card_id)
+        if (state.version if state else 0) != expected_version:
+            raise _Stale
+        result = outcome(
+            profile=profile,
+            state=state,
+            rating=rating,
+            now=now,
+            seed=fuzz_seed(user_id=user.pk, card_id=card_id, reps=state.reps if state else 0),
+        )
+        before = state.snapshot() if state else None
+        if state is None:
+            state = ReviewState(user=user, card_id=card_id, version=0)
+        kind = ReviewKind.NEW if before is None else before["state"]
+        apply_outcome(state, result, lapsed=kind == ReviewKind.REVIEW and rating == Rating.AGAIN)
+        log = ReviewLog(
+            user=user,
+            card_id=card_id,
+            rating=rating,
+            reviewed_at=result.last_review,
+            duration_ms=max(0, min(duration_ms, MAX_DURATION_MS)),
+            kind=kind,
+            before=before,
+            after=state.snapshot(),
+            token=token,
+        )
+        state.version += 1
+        if not _record(log, state, read_version=expected_version):
+            raise _Stale
+        return log
     except (_Stale, IntegrityError) as exc:
         duplicate = ReviewLog.objects.filter(user=user, token=token).first()
         if duplicate is not None:
@@ -256,34 +264,62 @@ class _Stale(Exception):
 
 
 @lru_cache(maxsize=4)
-def _locked_state_query(vendor: str) -> tuple[str, Table]:
-    """The SELECT ... FOR UPDATE of one state, written once per process for `vendor`."""
+def _current_state_query(vendor: str) -> tuple[str, Table]:
+    """The SELECT of one state, written once per process for `vendor`."""
     table = Table.of(ReviewState, "s")
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     sql = (
         f"SELECT {', '.join(table.select('s'))} "
         f"FROM {connection.ops.quote_name(ReviewState._meta.db_table)} s "
-        f"WHERE s.user_id = %s AND s.card_id = %s{lock}"
+        f"WHERE s.user_id = %s AND s.card_id = %s"
     )
     return sql, table
 
 
-def _locked_state(*, user_id: int, card_id: int) -> ReviewState | None:
-    """The learner's state of the card, row-locked until the transaction ends.
+def _current_state(*, user_id: int, card_id: int) -> ReviewState | None:
+    """The learner's state of the card (None if new), as `filter().first()` reads it.
 
-    The same SELECT ... FOR UPDATE that `select_for_update().filter().first()` sends,
-    written once per process: compiling a queryset cost more than the database took to
-    answer on every review, and even `raw()` spent ~0.1 ms of CPU mapping its columns
-    (docs/performance.md).
+    The SQL is written once per process: compiling a queryset cost more than the database
+    took to answer on every review, and even `raw()` spent ~0.1 ms of CPU mapping its
+    columns (docs/performance.md).
     """
-    sql, table = _locked_state_query(connection.vendor)
+    sql, table = _current_state_query(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, [user_id, card_id])
         row = cursor.fetchone()
     return None if row is None else table.instance(row)
 
 
-@lru_cache(maxsize=16)
+def _record(log: ReviewLog, state: ReviewState, *, read_version: int) -> bool:
+    """Insert `log` and save `state` together, only if the stored state is still the one
+    read: the row `state.pk` of this learner and card at `read_version`, or no row at all
+    for a new state (no pk). False, writing nothing, if it is not.
+
+    On PostgreSQL one statement does both (the state's write in a WITH, the log inserted
+    from its result), so it is atomic without a transaction of its own. SQLite cannot write
+    in a WITH: there it is a transaction of two statements.
+    """
+    if connection.vendor == "postgresql":
+        # Inside a caller's transaction, a failed statement would abort it: a savepoint
+        # keeps the failure to this write (as atomic() did for the whole review).
+        guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+        with guard, connection.cursor() as cursor:
+            cursor.execute(*_guarded_write_sql(log, state, read_version=read_version))
+            row = cursor.fetchone()
+        if row is None:
+            return False
+        log.pk = row[0]
+        log._state.adding, log._state.db = False, connection.alias
+        return True
+    with transaction.atomic():
+        if state.pk is None:
+            _insert_row(state)
+        elif not _update_state(state, read_version=read_version):
+            return False
+        _insert_row(log)
+    return True
+
+
+@lru_cache(maxsize=4)
 def _write_sql(model: type, vendor: str) -> tuple[str, str, list]:
     """INSERT (returning the new id) and UPDATE-by-id of every concrete field of `model`,
     built once per process. `vendor` keys the cache: quoting and RETURNING depend on it."""
@@ -303,15 +339,45 @@ def _write_sql(model: type, vendor: str) -> tuple[str, str, list]:
     return insert, update, fields
 
 
+@lru_cache(maxsize=4)
+def _guarded_write_templates(vendor: str) -> tuple[str, str]:
+    """PostgreSQL's one-statement writes of a review, for a new state and a known one:
+    the state's INSERT (skipped if a state appeared meanwhile) or its UPDATE (only at the
+    version read), and the log inserted once per state row written: none if it was not."""
+    quote = connection.ops.quote_name
+    state_insert = _write_sql(ReviewState, vendor)[0].split(" RETURNING ")[0]
+    log_fields = _write_sql(ReviewLog, vendor)[2]
+    log_insert = (
+        f"INSERT INTO {quote(ReviewLog._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in log_fields)}) "
+        f"SELECT {', '.join(['%s'] * len(log_fields))} FROM written "
+        f"RETURNING {quote(ReviewLog._meta.pk.column)}"
+    )
+    return (
+        f"WITH written AS ({state_insert} ON CONFLICT DO NOTHING RETURNING 1) {log_insert}",
+        f"WITH written AS ({_state_update_sql(vendor)} RETURNING 1) {log_insert}",
+    )
+
+
+def _guarded_write_sql(
+    log: ReviewLog, state: ReviewState, *, read_version: int
+) -> tuple[str, list]:
+    when_new, when_known = _guarded_write_templates(connection.vendor)
+    log_params = _row_params(log, _write_sql(ReviewLog, connection.vendor)[2], adding=True)
+    if state.pk is None:
+        state_fields = _write_sql(ReviewState, connection.vendor)[2]
+        return when_new, [*_row_params(state, state_fields, adding=True), *log_params]
+    return when_known, [*_state_update_params(state, read_version), *log_params]
+
+
 def _row_params(obj, fields: list, *, adding: bool) -> list:
     """Each field's value as `save()` sends it: its pre_save hook, then its own adapter."""
     return [f.get_db_prep_save(f.pre_save(obj, adding), connection) for f in fields]
 
 
 def _insert_row(obj) -> None:
-    """`obj.save()` of a new row, in one statement without compiling a query: for a
-    review's two writes (log INSERT, state UPDATE) the ORM's save path took ~0.85 ms of CPU,
-    these take ~0.35 ms (in-process on PostgreSQL, docs/performance.md). No signals are
+    """`obj.save()` of a new row, in one statement without compiling a query (the ORM's
+    save path cost more CPU than the database's work, docs/performance.md). No signals are
     sent; none are connected to review states or logs."""
     insert, _, fields = _write_sql(type(obj), connection.vendor)
     with connection.cursor() as cursor:
@@ -323,13 +389,29 @@ def _insert_row(obj) -> None:
     obj._state.adding, obj._state.db = False, connection.alias
 
 
-def _update_row(obj) -> None:
-    """`obj.save()` of an existing row (every field), as `_insert_row` does an insert."""
-    _, update, fields = _write_sql(type(obj), connection.vendor)
+@lru_cache(maxsize=4)
+def _state_update_sql(vendor: str) -> str:
+    """The state's `save()` as an UPDATE that finds its row only if it is still the one
+    read: same id, learner, card and version. The learner and card are checked too because
+    an answer form names the row (`ReviewState.to_form`)."""
+    quote = connection.ops.quote_name
+    guard = " AND ".join(f"{quote(column)} = %s" for column in ("user_id", "card_id", "version"))
+    return f"{_write_sql(ReviewState, vendor)[1]} AND {guard}"
+
+
+def _state_update_params(state: ReviewState, read_version: int) -> list:
+    fields = _write_sql(ReviewState, connection.vendor)[2]
+    params = _row_params(state, fields, adding=False)
+    return [*params, state.pk, state.user_id, state.card_id, read_version]
+
+
+def _update_state(state: ReviewState, *, read_version: int) -> bool:
+    """Save `state` if its row is still as read (`_state_update_sql`); False if it is not
+    (changed or deleted meanwhile)."""
     with connection.cursor() as cursor:
-        cursor.execute(update, [*_row_params(obj, fields, adding=False), obj.pk])
-        if cursor.rowcount != 1:  # as save() says when a forced update finds no row
-            raise DatabaseError("Forced update did not affect any rows.")
+        sql = _state_update_sql(connection.vendor)
+        cursor.execute(sql, _state_update_params(state, read_version))
+        return cursor.rowcount == 1
 
 
 def apply_outcome(state: ReviewState, result: Outcome, *, lapsed: bool) -> None:

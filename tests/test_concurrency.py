@@ -16,7 +16,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -170,11 +170,10 @@ def test_concurrent_undos_and_reviews_never_corrupt_state(content, learner):
 
 @on_postgres
 @pytest.mark.django_db(transaction=True)
-def test_an_undo_waiting_on_a_review_of_the_same_card_undoes_that_review(
-    content, learner, monkeypatch
-):
+def test_an_undo_waiting_on_a_review_of_the_same_card_undoes_that_review(content, learner):
     """The interleaving that loses a review if undo picks its log before the state lock:
-    the review holds the card's state lock; undo picks the latest log and waits; the review
+    the review has written but not committed yet (inside a caller's transaction, so the
+    state row stays locked); undo picks the latest log and waits on the row; the review
     commits a newer log. Undo must revert the newer review, not the one it picked."""
     card_id = Deck.objects.get(slug="all").cards.active().order_by("order", "pk").first().pk
     profile = learner.study_profile
@@ -189,28 +188,22 @@ def test_an_undo_waiting_on_a_review_of_the_same_card_undoes_that_review(
     )
     holding = threading.Event()
     release = threading.Event()
-    real_outcome = scheduling.outcome
-
-    def slow_outcome(**kwargs):
-        if threading.current_thread().name == "reviewer":
-            holding.set()  # the review has the state row locked now
-            release.wait(10)
-        return real_outcome(**kwargs)
-
-    monkeypatch.setattr(scheduling, "outcome", slow_outcome)
     undone: list = []
 
     def reviewer():
         try:
-            scheduling.review(
-                user=learner,
-                profile=profile,
-                card_id=card_id,
-                rating=3,
-                expected_version=1,
-                token="second",
-                now=timezone.now(),
-            )
+            with transaction.atomic():
+                scheduling.review(
+                    user=learner,
+                    profile=profile,
+                    card_id=card_id,
+                    rating=3,
+                    expected_version=1,
+                    token="second",
+                    now=timezone.now(),
+                )
+                holding.set()  # written, row locked, not committed
+                release.wait(10)
         finally:
             connections.close_all()
 
@@ -220,10 +213,10 @@ def test_an_undo_waiting_on_a_review_of_the_same_card_undoes_that_review(
         finally:
             connections.close_all()
 
-    review_thread = threading.Thread(target=reviewer, name="reviewer")
+    review_thread = threading.Thread(target=reviewer)
     review_thread.start()
     assert holding.wait(10)
-    undo_thread = threading.Thread(target=undoer, name="undoer")
+    undo_thread = threading.Thread(target=undoer)
     undo_thread.start()
     _wait_for_a_lock_wait()
     release.set()

@@ -4,7 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import fsrs
 import pytest
+from django.core import signing
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from fsrs.scheduler import STABILITY_MIN
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -149,21 +151,65 @@ def test_a_rating_outside_one_to_four_is_refused(learner, card, rating):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failure_after_the_log_insert_leaves_both_unchanged(content, learner):
-    card = Card.objects.active().first()
+def test_a_log_the_database_refuses_leaves_the_state_unchanged(content, learner):
+    # The state's write goes first and the log's INSERT then fails at the database (its
+    # token is taken, here by another card's log): neither may land, on either database.
+    first, second = Card.objects.active()[:2]
+    answer(learner, first, Rating.GOOD, START, token="first")
+    answer(learner, second, Rating.GOOD, START, token="taken")
+    before = ReviewState.objects.get(user=learner, card=first)
+
+    with pytest.raises(scheduling.DuplicateReview):
+        answer(learner, first, Rating.AGAIN, START + timedelta(minutes=5), token="taken")
+
+    after = ReviewState.objects.get(user=learner, card=first)
+    assert (after.snapshot(), after.version) == (before.snapshot(), before.version)
+    assert sorted(ReviewLog.objects.values_list("token", flat=True)) == ["first", "taken"]
+
+
+def test_a_card_changed_while_its_answer_is_computed_is_refused_and_writes_nothing(
+    learner, card, monkeypatch
+):
+    # No lock is held between the review's read and its write: an undo that lands in
+    # between (another tab) must make the write refuse, not overwrite the undone state.
     answer(learner, card, Rating.GOOD, START, token="first")
-    before = ReviewState.objects.get(user=learner, card=card).snapshot()
+    answer(learner, card, Rating.GOOD, START + timedelta(minutes=10), token="second")
+    real_outcome = scheduling.outcome
 
-    def explode(execute, sql, params, many, context):
-        # The state's UPDATE fails at the database, after the log's INSERT went through.
-        if sql.startswith("UPDATE") and ReviewState._meta.db_table in sql:
-            raise RuntimeError("disk full")
-        return execute(sql, params, many, context)
+    def outcome_with_an_undo_meanwhile(**kwargs):
+        assert scheduling.undo_last(user=learner).token == "second"
+        return real_outcome(**kwargs)
 
-    with connection.execute_wrapper(explode), pytest.raises(RuntimeError):
-        answer(learner, card, Rating.AGAIN, START + timedelta(minutes=5), token="second")
+    monkeypatch.setattr(scheduling, "outcome", outcome_with_an_undo_meanwhile)
+    with pytest.raises(scheduling.ReviewError) as error:
+        answer(learner, card, Rating.EASY, START + timedelta(days=1), token="third")
+
+    assert error.value.status == 409
     assert list(ReviewLog.objects.values_list("token", flat=True)) == ["first"]
-    assert ReviewState.objects.get(user=learner, card=card).snapshot() == before
+    state = ReviewState.objects.get(user=learner, card=card)
+    assert state.snapshot() == ReviewLog.objects.get(token="first").after
+    assert (state.reps, state.version) == (1, 3)
+
+
+def test_a_new_card_answered_meanwhile_elsewhere_is_refused(learner, card, monkeypatch):
+    # The same for a card that was new when read: a state that appears before the write
+    # (another tab's first answer) is not overwritten.
+    real_outcome = scheduling.outcome
+
+    def outcome_with_another_answer_meanwhile(**kwargs):
+        monkeypatch.setattr(scheduling, "outcome", real_outcome)
+        answer(learner, card, Rating.HARD, START, token="other-tab")
+        return real_outcome(**kwargs)
+
+    monkeypatch.setattr(scheduling, "outcome", outcome_with_another_answer_meanwhile)
+    with pytest.raises(scheduling.ReviewError) as error:
+        answer(learner, card, Rating.EASY, START, token="this-tab")
+
+    assert error.value.status == 409
+    assert list(ReviewLog.objects.values_list("token", flat=True)) == ["other-tab"]
+    state = ReviewState.objects.get(user=learner, card=card)
+    assert (state.reps, state.version) == (1, 1)
+    assert state.snapshot() == ReviewLog.objects.get().after
 
 
 def test_undo_restores_the_previous_state_exactly(learner, card):
@@ -222,21 +268,100 @@ def test_what_a_review_writes_reads_back_unchanged(learner, card):
     assert state.last_review == START + timedelta(minutes=10)
 
 
-def test_the_locked_read_of_a_state_is_the_orms(learner, card):
-    # The review reads the state it locks with SQL written once per process: every field
-    # must come back as the ORM reads it (value and type: datetimes, floats), on either
-    # database, and save as an update.
-    assert scheduling._locked_state(user_id=learner.pk, card_id=card.pk) is None
+def test_the_read_of_a_state_is_the_orms(learner, card):
+    # The review reads the state with SQL written once per process: every field must come
+    # back as the ORM reads it (value and type: datetimes, floats), on either database,
+    # and save as an update.
+    assert scheduling._current_state(user_id=learner.pk, card_id=card.pk) is None
     answer(learner, card, Rating.GOOD, START, token="l1")
     answer(learner, card, Rating.AGAIN, START + timedelta(minutes=10), token="l2")
     with transaction.atomic():
-        locked = scheduling._locked_state(user_id=learner.pk, card_id=card.pk)
+        read = scheduling._current_state(user_id=learner.pk, card_id=card.pk)
     orm = ReviewState.objects.get(user=learner, card=card)
     for field in ReviewState._meta.concrete_fields:
-        mine, theirs = getattr(locked, field.attname), getattr(orm, field.attname)
+        mine, theirs = getattr(read, field.attname), getattr(orm, field.attname)
         assert (mine, type(mine)) == (theirs, type(theirs)), field.name
-    assert locked._state.adding is False
-    assert scheduling._locked_state(user_id=learner.pk + 1000, card_id=card.pk) is None
+    assert read._state.adding is False
+    assert scheduling._current_state(user_id=learner.pk + 1000, card_id=card.pk) is None
+
+
+def test_the_state_an_answer_form_carries_is_the_stored_one(learner, card):
+    # Through the form's signed JSON and back: every field equal, with the ORM's types.
+    answer(learner, card, Rating.GOOD, START, token="l1")
+    answer(learner, card, Rating.AGAIN, START + timedelta(minutes=10), token="l2")
+    stored = ReviewState.objects.get(user=learner, card=card)
+    carried = signing.loads(signing.dumps(stored.to_form()))
+    shown = ReviewState.from_form(carried, user_id=learner.pk, card_id=card.pk)
+    for field in ReviewState._meta.concrete_fields:
+        mine, theirs = getattr(shown, field.attname), getattr(stored, field.attname)
+        assert (mine, type(mine)) == (theirs, type(theirs)), field.name
+
+
+def shown_review(learner, card, shown, *, token, now, rating=Rating.GOOD):
+    return scheduling.review(
+        user=learner,
+        profile=learner.study_profile,
+        card_id=card.pk,
+        rating=rating,
+        expected_version=shown.version,
+        token=token,
+        now=now,
+        shown=shown,
+    )
+
+
+def test_a_review_given_the_shown_state_reads_nothing_and_stores_the_same(learner, card):
+    answer(learner, card, Rating.GOOD, START, token="l1")
+    stored = ReviewState.objects.get(user=learner, card=card)
+    shown = ReviewState.from_form(stored.to_form(), user_id=learner.pk, card_id=card.pk)
+    now = START + timedelta(minutes=10)
+    expected = scheduling.outcome(
+        profile=learner.study_profile,
+        state=stored,
+        rating=Rating.GOOD,
+        now=now,
+        seed=scheduling.fuzz_seed(user_id=learner.pk, card_id=card.pk, reps=1),
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        shown_review(learner, card, shown, token="l2", now=now)
+
+    assert not [q["sql"] for q in captured if q["sql"].startswith("SELECT")]
+    state = ReviewState.objects.get(user=learner, card=card)
+    assert (state.due, state.stability, state.reps, state.version) == (
+        expected.due,
+        expected.stability,
+        2,
+        2,
+    )
+
+
+def test_a_shown_state_that_changed_since_is_refused(learner, card):
+    answer(learner, card, Rating.GOOD, START, token="l1")
+    stored = ReviewState.objects.get(user=learner, card=card)
+    shown = ReviewState.from_form(stored.to_form(), user_id=learner.pk, card_id=card.pk)
+    answer(learner, card, Rating.EASY, START + timedelta(minutes=5), token="other-tab")
+
+    with pytest.raises(scheduling.ReviewError) as error:
+        shown_review(learner, card, shown, token="this-tab", now=START + timedelta(minutes=9))
+
+    assert error.value.status == 409
+    assert ReviewLog.objects.filter(user=learner).count() == 2
+    assert ReviewState.objects.get(user=learner, card=card).version == 2
+
+
+def test_a_form_naming_another_learner_s_state_cannot_change_it(learner, other_learner, card):
+    # The form names the row by id; the write finds it only for the learner answering.
+    answer(other_learner, card, Rating.GOOD, START, token="theirs")
+    theirs = ReviewState.objects.get(user=other_learner, card=card)
+    forged = ReviewState.from_form(theirs.to_form(), user_id=learner.pk, card_id=card.pk)
+
+    with pytest.raises(scheduling.ReviewError) as error:
+        shown_review(learner, card, forged, token="mine", now=START + timedelta(minutes=10))
+
+    assert error.value.status == 409
+    assert ReviewState.objects.get(pk=theirs.pk).snapshot() == theirs.snapshot()
+    assert not ReviewLog.objects.filter(user=learner).exists()
 
 
 def test_lapses_count_forgotten_review_cards(learner, card):

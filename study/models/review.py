@@ -163,6 +163,20 @@ class ReviewState(models.Model):
                 value = parse_datetime(value)
             setattr(self, name, value)
 
+    def to_form(self) -> dict[str, Any]:
+        """What an answer form carries (signed) of the state it was shown at: enough for
+        the review to compute its outcome without reading the row again."""
+        return {"id": self.pk, "version": self.version, **self.snapshot()}
+
+    @classmethod
+    def from_form(cls, data: dict[str, Any], *, user_id: int, card_id: int) -> ReviewState:
+        """The state `to_form` carried, for this learner and card (a form signed for another
+        learner's state names a row the review's write will not touch: see scheduling)."""
+        state = cls(pk=data["id"], user_id=user_id, card_id=card_id, version=data["version"])
+        state.restore(data)
+        state._state.adding = False
+        return state
+
 
 class ReviewLogQuerySet(models.QuerySet):
     def for_user(self, user) -> ReviewLogQuerySet:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import catalog, progress, queue, scheduling
 from ..forms import SignupForm
-from ..models import Card, Comparison, Deck, Rating
+from ..models import Card, Comparison, Deck, Rating, ReviewState
 
 TOKEN_SALT = "study.review"
 TOKEN_MAX_AGE = 60 * 60 * 24  # an answer form older than a day is stale
@@ -205,6 +205,8 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
     profile, now = request.user.study_profile, timezone.now()
     today = queue.plan(user=request.user, profile=profile, deck=deck, now=now, card_id=card.pk)
     state = today.state_for(card.pk)
+    if state is not None:
+        payload["st"] = state.to_form()  # the review computes from it without a read
     context = {
         "deck": deck,
         "urls": _study_urls(deck),
@@ -236,6 +238,14 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
     return _render_study(request, context)
 
 
+def _shown_state(request: HttpRequest, payload: dict) -> ReviewState | None:
+    """The state the answer form showed, as it signed it (forms from before it carried
+    one, and forms of new cards, have none)."""
+    if "st" not in payload:
+        return None
+    return ReviewState.from_form(payload["st"], user_id=request.user.pk, card_id=payload["c"])
+
+
 @require_POST
 def review(request: HttpRequest, slug: str) -> HttpResponse:
     deck = _deck_for(request, slug)
@@ -258,6 +268,7 @@ def review(request: HttpRequest, slug: str) -> HttpResponse:
             token=payload["n"],
             now=now,
             duration_ms=int(now.timestamp() * 1000) - int(payload.get("s", 0)),
+            shown=_shown_state(request, payload),
         )
     except scheduling.DuplicateReview:
         pass  # answered already: show the same next card as the first submit did
