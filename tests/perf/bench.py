@@ -815,10 +815,48 @@ for the ceiling; with gunicorn's worker replacement turned off (`GUNICORN_MAX_RE
   user, and PostgreSQL spends ~0.9 ms of CPU per POST beyond the ceiling's (the table).
   Writing the review optimistically (no lock; the state's version checked in the
   UPDATE, and the log inserted by the same statement) would take 3 of those round trips
-  away, but changes how a review and an undo of the same card interleave; not done. The
-  study page's remaining extras are spread thin: the CSRF token (masking it: ~35 us),
-  `{% extends %}` (Django collects the base template's blocks on every render: ~35 us),
-  the plan's round trip and the fragment's variables.
+  away, but changes how a review and an undo of the same card interleave (done in the
+  evening, below). The study page's remaining extras are spread thin: the CSRF token
+  (masking it: ~35 us), `{% extends %}` (Django collects the base template's blocks on
+  every render: ~35 us), the plan's round trip and the fragment's variables.
+
+**2026-11-26, evening: the review's write.** A review POST was 7 statements: the session's
+user, BEGIN, the state's `SELECT ... FOR UPDATE`, the log's INSERT, the state's UPDATE,
+COMMIT, and the next card's plan. It is now 3: user, one write, plan.
+- *One statement, checked instead of locked.* The log and the state are written by a
+  single statement on PostgreSQL (`WITH written AS (UPDATE state ... WHERE id, learner,
+  card and version are the ones read RETURNING 1) INSERT INTO log SELECT ... FROM
+  written`; for a new card the state's `INSERT ... ON CONFLICT DO NOTHING`), so it is
+  atomic without BEGIN/COMMIT round trips. Nothing is locked while fsrs computes: an undo
+  or another tab's answer that lands in between makes the write find no row, and the
+  review answers 409 with nothing written (`tests/test_scheduling.py`); an undo that
+  waits on a review's uncommitted write still reverts that review
+  (`tests/test_concurrency.py`, which now holds the write open in a caller's transaction
+  rather than pausing fsrs under the lock). SQLite, which cannot write in a `WITH`, keeps a
+  transaction of two statements with the same check.
+- *The state comes with the form.* The answer page already reads the card's state to show
+  the four intervals; its signed form now carries that state (id, version, memory), and
+  the review computes from it instead of reading the row again. The write's check (same
+  row id, learner, card, version) is what proves the form's copy is still the stored
+  state: versions only grow on a row, and ids are never reused, so an undo of a first
+  review followed by a new first answer does not pass for the old state. A form that names
+  another learner's row finds nothing to update (409, tested).
+- Figures. In-process (a throwaway script, not in the repository: 519 review POSTs
+  through Django's test client, each after its own study page and answer page, on a
+  fresh copy of the bench database; app CPU with `time.process_time()`, PostgreSQL's from
+  its backend's `/proc` entry), the code before this change (9c839e3) against this,
+  alternating twice: app 2.61 / 2.64 -> 2.29 / 2.32 ms per POST, PostgreSQL
+  0.79 / 0.79 -> 0.54 / 0.66 ms. `make bench` the same hour (3
+  workers): before, 479 POSTs/s = 37 % of the ceiling (3.95 ms of CPU per POST, all
+  processes); after, 536 / 525 / 544 POSTs/s = 39 / 38 / 39 % (3.52 / 3.50 / 3.49 ms).
+- Not done: more workers. With 4 gunicorn workers (`WEB_CONCURRENCY=4`) two runs gave
+  the POST 42 % of the ceiling, but only because the ceiling fell (1 304 / 1 315 req/s
+  against 1 369-1 390 with 3) while the POSTs/s stayed where they were (536 / 546); with 5,
+  everything was slower. The POST phase keeps the cores ~95 % busy with 3 workers (544 x
+  3.49 ms), the rest being waits for the WAL flush at each commit; PostgreSQL's own CPU
+  per POST (0.7 ms, against 0.33 for a study page) is now mostly the write itself: a heap
+  insert and four index entries for the log, the state's in-place update, the two
+  deferred foreign-key checks, and the commit.
 
 """.splitlines()
 
