@@ -4,12 +4,14 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core import signing
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from study.models import Card, Deck, Rating, ReviewKind, ReviewLog, ReviewState
+from study.views.study import TOKEN_SALT
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -121,6 +123,63 @@ def test_a_token_shown_to_another_learner_cannot_rate_for_them(
     assert response.status_code == 302
     assert not ReviewLog.objects.filter(user=learner).exists()
     assert ReviewLog.objects.filter(user=other_learner).count() == 1
+
+
+def answer_payload(response) -> dict:
+    return signing.loads(token_in(response), salt=TOKEN_SALT)
+
+
+def reveal_again(client, card_id: int):
+    """The answer page of a card already answered once (shown by id, as after an undo)."""
+    token = token_in(client.get(reverse("study:study", args=["all"]), {"card": card_id}))
+    return client.get(reverse("study:answer", args=["all"]), {"t": token})
+
+
+def test_the_answer_form_of_a_studied_card_carries_the_state_it_showed(
+    learner_client, deck, learner
+):
+    rate(learner_client, Rating.GOOD)
+    state = ReviewState.objects.get(user=learner)
+    answer_page = reveal_again(learner_client, state.card_id)
+    assert answer_payload(answer_page)["st"] == state.to_form()
+
+    url = reverse("study:review", args=["all"])
+    response = learner_client.post(url, {"t": token_in(answer_page), "rating": 3})
+    assert response.status_code == 302
+    log = ReviewLog.objects.filter(user=learner).latest("pk")
+    assert log.before == state.snapshot()
+
+
+@pytest.mark.parametrize("carried", [{"id": 1}, "not a state", {"id": 1, "version": "x"}])
+def test_a_form_whose_state_cannot_be_read_falls_back_to_the_row(
+    learner_client, deck, learner, carried
+):
+    # A form signed by an earlier release (a day's forms stay valid across a deploy).
+    rate(learner_client, Rating.GOOD)
+    state = ReviewState.objects.get(user=learner)
+    payload = answer_payload(reveal_again(learner_client, state.card_id)) | {"st": carried}
+    token = signing.dumps(payload, salt=TOKEN_SALT, compress=False)
+
+    response = learner_client.post(reverse("study:review", args=["all"]), {"t": token, "rating": 3})
+
+    assert response.status_code == 302
+    assert ReviewState.objects.get(user=learner).reps == 2
+
+
+def test_another_learner_s_answer_form_cannot_touch_their_state(
+    client, deck, learner, other_learner
+):
+    client.force_login(learner)
+    rate(client, Rating.GOOD)
+    theirs = ReviewState.objects.get(user=learner)
+    token = token_in(reveal_again(client, theirs.card_id))
+    client.force_login(other_learner)
+
+    response = client.post(reverse("study:review", args=["all"]), {"t": token, "rating": 4})
+
+    assert response.status_code == 409
+    assert ReviewState.objects.get(pk=theirs.pk).snapshot() == theirs.snapshot()
+    assert not ReviewLog.objects.filter(user=other_learner).exists()
 
 
 def test_an_answer_from_a_stale_page_gets_a_409(learner_client, deck, learner):

@@ -239,11 +239,13 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _shown_state(request: HttpRequest, payload: dict) -> ReviewState | None:
-    """The state the answer form showed, as it signed it (forms from before it carried
-    one, and forms of new cards, have none)."""
-    if "st" not in payload:
+    """The state the answer form showed, as it signed it. None (the review then reads the
+    row) for a new card's form, and for a form signed by a release that carried no state,
+    or carried it in another shape."""
+    try:
+        return ReviewState.from_form(payload["st"], user_id=request.user.pk, card_id=payload["c"])
+    except (KeyError, TypeError, ValueError):
         return None
-    return ReviewState.from_form(payload["st"], user_id=request.user.pk, card_id=payload["c"])
 
 
 @require_POST
