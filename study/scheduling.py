@@ -321,22 +321,24 @@ def _record(log: ReviewLog, state: ReviewState, *, read_version: int) -> bool:
 
 @lru_cache(maxsize=4)
 def _write_sql(model: type, vendor: str) -> tuple[str, str, list]:
-    """INSERT (returning the new id) and UPDATE-by-id of every concrete field of `model`,
-    built once per process. `vendor` keys the cache: quoting and RETURNING depend on it."""
+    """The INSERT's head (`INSERT INTO table (columns)`, values to follow) and the
+    UPDATE-by-id of every concrete field of `model`, built once per process. `vendor` keys
+    the cache: quoting depends on it."""
     quote = connection.ops.quote_name
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
-    insert = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    insert_into = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
     )
-    if connection.features.can_return_columns_from_insert:
-        insert += " " + connection.ops.return_insert_columns([meta.pk])[0]
     update = (
         f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)} "
         f"WHERE {quote(meta.pk.column)} = %s"
     )
-    return insert, update, fields
+    return insert_into, update, fields
+
+
+def _placeholders(fields: list) -> str:
+    return ", ".join(["%s"] * len(fields))
 
 
 @lru_cache(maxsize=4)
@@ -344,15 +346,11 @@ def _guarded_write_templates(vendor: str) -> tuple[str, str]:
     """PostgreSQL's one-statement writes of a review, for a new state and a known one:
     the state's INSERT (skipped if a state appeared meanwhile) or its UPDATE (only at the
     version read), and the log inserted once per state row written: none if it was not."""
-    quote = connection.ops.quote_name
-    state_insert = _write_sql(ReviewState, vendor)[0].split(" RETURNING ")[0]
-    log_fields = _write_sql(ReviewLog, vendor)[2]
-    log_insert = (
-        f"INSERT INTO {quote(ReviewLog._meta.db_table)} "
-        f"({', '.join(quote(f.column) for f in log_fields)}) "
-        f"SELECT {', '.join(['%s'] * len(log_fields))} FROM written "
-        f"RETURNING {quote(ReviewLog._meta.pk.column)}"
-    )
+    state_into, _, state_fields = _write_sql(ReviewState, vendor)
+    log_into, _, log_fields = _write_sql(ReviewLog, vendor)
+    log_pk = connection.ops.quote_name(ReviewLog._meta.pk.column)
+    log_insert = f"{log_into} SELECT {_placeholders(log_fields)} FROM written RETURNING {log_pk}"
+    state_insert = f"{state_into} VALUES ({_placeholders(state_fields)})"
     return (
         f"WITH written AS ({state_insert} ON CONFLICT DO NOTHING RETURNING 1) {log_insert}",
         f"WITH written AS ({_state_update_sql(vendor)} RETURNING 1) {log_insert}",
@@ -379,7 +377,10 @@ def _insert_row(obj) -> None:
     """`obj.save()` of a new row, in one statement without compiling a query (the ORM's
     save path cost more CPU than the database's work, docs/performance.md). No signals are
     sent; none are connected to review states or logs."""
-    insert, _, fields = _write_sql(type(obj), connection.vendor)
+    insert_into, _, fields = _write_sql(type(obj), connection.vendor)
+    insert = f"{insert_into} VALUES ({_placeholders(fields)})"
+    if connection.features.can_return_columns_from_insert:
+        insert += " " + connection.ops.return_insert_columns([obj._meta.pk])[0]
     with connection.cursor() as cursor:
         cursor.execute(insert, _row_params(obj, fields, adding=True))
         if connection.features.can_return_columns_from_insert:

@@ -268,6 +268,13 @@ def test_what_a_review_writes_reads_back_unchanged(learner, card):
     assert state.last_review == START + timedelta(minutes=10)
 
 
+def assert_same_fields(mine: ReviewState, theirs: ReviewState) -> None:
+    """Every column's value equal, and of the same type (datetimes, floats)."""
+    for field in ReviewState._meta.concrete_fields:
+        a, b = getattr(mine, field.attname), getattr(theirs, field.attname)
+        assert (a, type(a)) == (b, type(b)), field.name
+
+
 def test_the_read_of_a_state_is_the_orms(learner, card):
     # The review reads the state with SQL written once per process: every field must come
     # back as the ORM reads it (value and type: datetimes, floats), on either database,
@@ -277,10 +284,7 @@ def test_the_read_of_a_state_is_the_orms(learner, card):
     answer(learner, card, Rating.AGAIN, START + timedelta(minutes=10), token="l2")
     with transaction.atomic():
         read = scheduling._current_state(user_id=learner.pk, card_id=card.pk)
-    orm = ReviewState.objects.get(user=learner, card=card)
-    for field in ReviewState._meta.concrete_fields:
-        mine, theirs = getattr(read, field.attname), getattr(orm, field.attname)
-        assert (mine, type(mine)) == (theirs, type(theirs)), field.name
+    assert_same_fields(read, ReviewState.objects.get(user=learner, card=card))
     assert read._state.adding is False
     assert scheduling._current_state(user_id=learner.pk + 1000, card_id=card.pk) is None
 
@@ -292,9 +296,7 @@ def test_the_state_an_answer_form_carries_is_the_stored_one(learner, card):
     stored = ReviewState.objects.get(user=learner, card=card)
     carried = signing.loads(signing.dumps(stored.to_form()))
     shown = ReviewState.from_form(carried, user_id=learner.pk, card_id=card.pk)
-    for field in ReviewState._meta.concrete_fields:
-        mine, theirs = getattr(shown, field.attname), getattr(stored, field.attname)
-        assert (mine, type(mine)) == (theirs, type(theirs)), field.name
+    assert_same_fields(shown, stored)
 
 
 def shown_review(learner, card, shown, *, token, now, rating=Rating.GOOD):
