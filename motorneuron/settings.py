@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "study.context_processors.nav",
                 "study.context_processors.user",  # after auth's: replaces its lazy `user`
+                "study.context_processors.csrf",  # replaces the built-in's `csrf_token`
             ],
             # Partials are a builtin so that moving to Django 6's own partials is a deletion.
             "builtins": ["template_partials.templatetags.partials"],

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import catalog, progress, queue, scheduling
@@ -107,13 +108,14 @@ def _deck_for(request: HttpRequest, slug: str) -> Deck:
 @lru_cache(maxsize=1024)
 def _deck_urls(script_prefix: str, slug: str) -> dict[str, str]:
     return {
-        name: reverse(f"study:{name}", args=[slug]) for name in ("deck", "answer", "review", "undo")
+        name: escape(reverse(f"study:{name}", args=[slug]))
+        for name in ("deck", "answer", "review", "undo")
     }
 
 
 def _study_urls(deck: Deck) -> dict[str, str]:
-    """The study page's URLs for this deck, reversed once per process (reversing them on
-    every render was a third of the page's template time)."""
+    """The study page's URLs for this deck, reversed and escaped once per process (reversing
+    them on every render was a third of the page's template time)."""
     return _deck_urls(get_script_prefix(), deck.slug)
 
 
