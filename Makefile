@@ -7,7 +7,7 @@ DEV_ENV := DEBUG=1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo lint format fixture serve bench clean check-deploy
+.PHONY: run test install migrate demo lint format fixture serve bench clean check-deploy screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ format: install
 
 test: lint
 	$(BIN)/pytest
+
+# The README's screenshots, taken by the browser tests (which `make test` also runs, saving
+# them to a temporary folder instead).
+screenshots: install
+	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/browser
 
 # Rebuild the content fixture's generated cards after editing facts in it.
 fixture: install
