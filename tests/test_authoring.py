@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from study import importers, scheduling
+from study import importers
 from study.models import (
     Assignment,
     Attribute,
@@ -21,7 +21,7 @@ from study.models import (
     ReviewState,
 )
 from study.stats import study_row_deck
-from tests.conftest import make_user
+from tests.conftest import answer, make_user
 from tests.test_importers import ARTICLE_TABLE, NAMES, SOURCE
 
 IMPORT = reverse("study:import")
@@ -220,15 +220,7 @@ def test_reimport_through_the_views_keeps_card_ids_and_review_logs(admin_client_
     admin_client_.post(CONFIRM, confirm_data(article_rows()))
     comparison = Comparison.objects.get(slug="article-table")
     card = comparison.cards.get(key="article-table:location:recall:left")
-    scheduling.review(
-        user=learner,
-        profile=learner.study_profile,
-        card_id=card.pk,
-        rating=3,
-        expected_version=0,
-        token="t-1",
-        now=timezone.now(),
-    )
+    answer(learner, card, 3, timezone.now())
     ids = dict(comparison.cards.values_list("key", "pk"))
     rows = article_rows()
     rows[0] = (rows[0][0], "Motor cortex and brainstem.", rows[0][2])
@@ -381,15 +373,7 @@ def own_deck(instructor, content) -> Deck:
 
 def test_editing_membership_never_touches_review_history(instructor_client, own_deck, learner):
     card = own_deck.cards.first()
-    scheduling.review(
-        user=learner,
-        profile=learner.study_profile,
-        card_id=card.pk,
-        rating=3,
-        expected_version=0,
-        token="t-1",
-        now=timezone.now(),
-    )
+    answer(learner, card, 3, timezone.now())
     states = list(ReviewState.objects.values())
     logs = list(ReviewLog.objects.values())
     reflexes = Card.objects.active().filter(attribute__key="reflexes")
@@ -439,15 +423,7 @@ def test_row_study_decks_are_not_editable_in_the_deck_builder(
 
 def test_instructor_deletes_own_deck_and_history_stays(instructor_client, own_deck, learner):
     card = own_deck.cards.first()
-    scheduling.review(
-        user=learner,
-        profile=learner.study_profile,
-        card_id=card.pk,
-        rating=3,
-        expected_version=0,
-        token="t-1",
-        now=timezone.now(),
-    )
+    answer(learner, card, 3, timezone.now())
     response = instructor_client.post(reverse("study:deck_delete", args=[own_deck.slug]))
     assert response.status_code == 302
     assert not Deck.objects.filter(pk=own_deck.pk).exists()

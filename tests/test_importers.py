@@ -6,9 +6,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from study import importers, scheduling
+from study import importers
 from study.models import Attribute, Card, Comparison, Deck, Fact, ReviewLog
-from tests.conftest import ROOT
+from tests.conftest import ROOT, answer
 
 ARTICLE = (ROOT / "fixtures" / "source-article.txt").read_text(encoding="utf-8")
 ARTICLE_TABLE = ARTICLE[ARTICLE.index("Upper Motor Neurons | Lower Motor Neurons |") :]
@@ -278,15 +278,7 @@ def imported(db):
 def test_reimport_keeps_card_primary_keys_and_review_logs(imported, learner):
     now = timezone.now()
     card = imported.cards.get(key=f"{imported.slug}:location:recall:left")
-    scheduling.review(
-        user=learner,
-        profile=learner.study_profile,
-        card_id=card.pk,
-        rating=3,
-        expected_version=0,
-        token="t-1",
-        now=now,
-    )
+    answer(learner, card, 3, now)
     keys_before = dict(imported.cards.values_list("key", "pk"))
     edited = importers.parse(importers.to_pipe_table(imported), "pipe")
     edited.rows[0].left = "Cell bodies in the motor cortex and brainstem."
