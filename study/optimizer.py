@@ -122,41 +122,42 @@ def optimize(*, user, profile: StudyProfile, reschedule: bool = False) -> Result
     """
     old_parameters = current_parameters(profile)
     items = items_from_histories(histories_for(user=user, profile=profile).values())
-    if len(items) < MIN_ITEMS:
-        missing = MIN_ITEMS - len(items)
+
+    def kept(status: str, message: str, **evaluations: Evaluation) -> Result:
+        """A result that leaves the learner's parameters as they were."""
         return Result(
-            status="not_enough",
+            status=status,
             items=len(items),
             old_parameters=old_parameters,
             parameters=old_parameters,
-            message=(
-                f"Not enough history yet: optimizing needs {MIN_ITEMS} reviews of cards seen on "
-                f"an earlier day, you have {len(items)}. About {missing} more review"
-                f"{'s' if missing != 1 else ''} needed; your parameters were kept."
-            ),
+            message=message,
+            **evaluations,
+        )
+
+    if len(items) < MIN_ITEMS:
+        missing = MIN_ITEMS - len(items)
+        return kept(
+            "not_enough",
+            f"Not enough history yet: optimizing needs {MIN_ITEMS} reviews of cards seen on "
+            f"an earlier day, you have {len(items)}. About {missing} more review"
+            f"{'s' if missing != 1 else ''} needed; your parameters were kept.",
         )
     fitted = fit(items, relearning_steps=len(profile.relearning_steps))
     old = evaluate(old_parameters, items)
     new = evaluate(fitted, items)
     if problem := scheduling.validate_parameters(fitted):
-        return Result(
-            status="invalid",
-            items=len(items),
-            old_parameters=old_parameters,
-            parameters=old_parameters,
+        return kept(
+            "invalid",
+            f"The fitted parameters were not usable ({problem}); yours were kept.",
             old=old,
             new=new,
-            message=f"The fitted parameters were not usable ({problem}); yours were kept.",
         )
     if new.log_loss >= old.log_loss:
-        return Result(
-            status="not_better",
-            items=len(items),
-            old_parameters=old_parameters,
-            parameters=old_parameters,
+        return kept(
+            "not_better",
+            "Your current parameters already fit your history as well; they were kept.",
             old=old,
             new=new,
-            message="Your current parameters already fit your history as well; they were kept.",
         )
     rescheduled = 0
     with transaction.atomic():

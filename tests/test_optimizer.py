@@ -178,6 +178,22 @@ def test_parameters_that_are_not_better_are_not_saved(learner, cards, monkeypatc
     assert learner.study_profile.parameters == []
 
 
+def test_fitted_parameters_fsrs_refuses_are_not_saved_and_the_message_says_why(
+    learner, cards, monkeypatch
+):
+    store(learner, simulate(len(cards)), cards)
+    out_of_bounds = list(scheduling.DEFAULT_PARAMETERS)
+    out_of_bounds[4] = 100.0  # the scheduler accepts 1-10 here
+    monkeypatch.setattr(optimizer, "fit", lambda items, **kw: out_of_bounds)
+    result = optimizer.optimize(user=learner, profile=learner.study_profile)
+    learner.study_profile.refresh_from_db()
+    assert result.status == "invalid"
+    assert result.parameters == result.old_parameters
+    assert "parameters[4] = 100.0 is out of bounds" in result.message
+    assert "yours were kept" in result.message
+    assert learner.study_profile.parameters == []
+
+
 def test_optimize_with_reschedule_replays_cards_under_new_parameters(learner, cards):
     store(learner, simulate(len(cards)), cards)
     before = {s.card_id: s.stability for s in ReviewState.objects.filter(user=learner)}
