@@ -95,8 +95,8 @@ def masked_csrf_token(request: HttpRequest) -> str:
     page's render time. Here one draw of `secrets.randbelow`, uniform over every possible
     mask, gives all 32 characters.
     """
-    secret = request.META.get("CSRF_COOKIE")
-    if secret is None or len(secret) != CSRF_SECRET_LENGTH:
+    secret = request.META.get("CSRF_COOKIE")  # CsrfViewMiddleware has checked its format
+    if secret is None:
         return get_token(request)  # no cookie yet: Django makes the secret and sets it
     # As get_token does: the cookie is sent again with the response, renewing its expiry.
     request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
