@@ -21,7 +21,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 
 from .models import INSTRUCTORS, ContentStamp, StudyProfile
-from .rows import Table
+from .rows import Table, column, table
 
 
 @dataclass(frozen=True)
@@ -36,25 +36,19 @@ def _session_user_query(vendor: str) -> _SessionUserQuery:
     """The query for `vendor` (quoting and which columns need converting differ by
     database), kept once per process."""
     User = get_user_model()
-    quote = connection.ops.quote_name
     user, profile = Table.of(User, "u"), Table.of(StudyProfile, "p")
-    membership = User.groups.through._meta
-
-    def column(model, name: str) -> str:
-        return quote(model._meta.get_field(name).column)
-
+    Membership = User.groups.through
     sql = (
         f"SELECT {', '.join(user.select('u') + profile.select('p'))}, "
-        f"EXISTS (SELECT 1 FROM {quote(membership.db_table)} m "
-        f"JOIN {quote(Group._meta.db_table)} g "
-        f"ON g.{column(Group, 'id')} = m.{quote(membership.get_field('group').column)} "
-        f"WHERE m.{quote(membership.get_field('user').column)} = u.{column(User, 'id')} "
-        f"AND g.{column(Group, 'name')} = %s), "
-        f"(SELECT {column(ContentStamp, 'stamp')} FROM {quote(ContentStamp._meta.db_table)} "
+        f"EXISTS (SELECT 1 FROM {table(Membership)} m JOIN {table(Group)} g "
+        f"ON {column(Group, 'id', 'g')} = {column(Membership, 'group', 'm')} "
+        f"WHERE {column(Membership, 'user', 'm')} = {column(User, 'id', 'u')} "
+        f"AND {column(Group, 'name', 'g')} = %s), "
+        f"(SELECT {column(ContentStamp, 'stamp')} FROM {table(ContentStamp)} "
         f"WHERE {column(ContentStamp, 'id')} = %s) "
-        f"FROM {quote(User._meta.db_table)} u LEFT JOIN {quote(StudyProfile._meta.db_table)} p "
-        f"ON p.{column(StudyProfile, 'user')} = u.{column(User, 'id')} "
-        f"WHERE u.{column(User, 'id')} = %s"
+        f"FROM {table(User)} u LEFT JOIN {table(StudyProfile)} p "
+        f"ON {column(StudyProfile, 'user', 'p')} = {column(User, 'id', 'u')} "
+        f"WHERE {column(User, 'id', 'u')} = %s"
     )
     return _SessionUserQuery(sql, user, profile)
 

@@ -1,8 +1,9 @@
 """Model instances from rows of hand-written SQL, made as the ORM makes them.
 
-For the few queries on every request whose SQL is written once per process (the session's
-user, the reviewed card's state): Django's own converters turn the columns into values
-and `Model.from_db` makes the instance, without compiling a queryset each time.
+For the few queries on hot paths whose SQL is written once per process (the session's
+user, the reviewed card's state, the dashboard's assignments and learners): Django's own
+converters turn the columns into values and `Model.from_db` makes the instance, without
+compiling a queryset each time.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ class Table:
     converted: list[tuple[int, Col]]  # (position in `fields`, its column) of those with converters
 
     @classmethod
-    def of(cls, model: type[Model], alias: str) -> Table:
-        fields = list(model._meta.concrete_fields)
+    def of(cls, model: type[Model], alias: str, only: tuple[str, ...] = ()) -> Table:
+        """All the model's concrete fields, or those named in `only` (in that order): an
+        instance then defers the others, as `QuerySet.only` does."""
+        meta = model._meta
+        fields = [meta.get_field(name) for name in only] if only else list(meta.concrete_fields)
         converted = [
             (position, column)
             for position, column in enumerate(field.get_col(alias) for field in fields)
@@ -37,12 +41,27 @@ class Table:
         """The columns, in `fields` order, for a SELECT list."""
         return [f"{alias}.{connection.ops.quote_name(field.column)}" for field in self.fields]
 
-    def instance(self, values: tuple) -> Model:
-        values = list(values)
+    def values(self, row: tuple) -> list:
+        """The row's columns as the fields' Python values."""
+        values = list(row)
         for position, column in self.converted:
             for converter in _converters(column):
                 values[position] = converter(values[position], column, connection)
-        return self.model.from_db(connection.alias, self.names, values)
+        return values
+
+    def instance(self, row: tuple) -> Model:
+        return self.model.from_db(connection.alias, self.names, self.values(row))
+
+
+def column(model: type[Model], name: str, alias: str = "") -> str:
+    """A field's column, quoted (and qualified by `alias`, if any), for hand-written SQL."""
+    quoted = connection.ops.quote_name(model._meta.get_field(name).column)
+    return f"{alias}.{quoted}" if alias else quoted
+
+
+def table(model: type[Model]) -> str:
+    """A model's table name, quoted."""
+    return connection.ops.quote_name(model._meta.db_table)
 
 
 def _converters(column: Col) -> list:
