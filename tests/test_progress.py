@@ -381,3 +381,44 @@ def test_cell_figures_read_as_the_template_filters_printed_them(reviews, mean_re
     )
     context = Context({"cell": cell, "recent_days": progress.RECENT_DAYS})
     assert cell.figures == template.render(context)
+
+
+def test_dashboard_reads_assignments_and_learners_as_the_orm_would(
+    cards, instructor, pinned, django_assert_num_queries
+):
+    """The dashboard's two hand-written reads (`progress._dashboard_queries`) give the rows,
+    order and instances of `classroom.assignments.select_related("deck")` and of the
+    classroom's learners with only their usernames and their FSRS parameters."""
+    classroom = Classroom.objects.create(owner=instructor, name="Neuro")
+    for slug, due in (("late", date(2030, 4, 1)), ("soon", DUE), ("also", DUE)):
+        deck = Deck.objects.create(slug=slug, name=f"<{slug}>", description=f"{slug} & more")
+        deck.cards.set(cards)
+        Assignment.objects.create(classroom=classroom, deck=deck, due_date=due, target_recall=0.7)
+    own, plain, bare = (baker.make("auth.User", username=name) for name in ("zed", "amy", "bo"))
+    StudyProfile.objects.filter(user=own).update(parameters=list(scheduling.DEFAULT_PARAMETERS))
+    StudyProfile.objects.filter(user=bare).delete()
+    for user in (own, plain, bare):
+        Enrollment.objects.create(classroom=classroom, user=user)
+    baker.make("auth.User", username="elsewhere")  # not enrolled: not a learner here
+
+    with django_assert_num_queries(2):
+        assignments, learners = progress._assignments_and_learners(classroom)
+
+    expected = list(classroom.assignments.select_related("deck"))
+    assert [a.deck.slug for a in expected] == ["soon", "also", "late"]  # due date, then id
+    assert assignments == expected
+
+    def values(instance):
+        return [getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields]
+
+    with django_assert_num_queries(0):  # each deck came with its assignment
+        assert [(values(a), values(a.deck)) for a in assignments] == [
+            (values(a), values(a.deck)) for a in expected
+        ]
+    assert [(u.pk, u.username, u.fsrs_parameters) for u in learners] == [
+        (own.pk, "zed", list(scheduling.DEFAULT_PARAMETERS)),
+        (plain.pk, "amy", []),
+        (bare.pk, "bo", None),
+    ]
+    only_username = list(type(own).objects.filter(pk=own.pk).only("username"))[0]
+    assert learners[0].get_deferred_fields() == only_username.get_deferred_fields()
