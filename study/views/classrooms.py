@@ -164,15 +164,15 @@ def _table(
     """The rows with their last review and their cells as ready-made strings.
 
     A class of 40 x 4 assignments has 160 cells: per-cell `{% url %}`, filters and attribute
-    chains cost several times more than the figures. Dicts, because the template engine looks
-    `cell.x` up as `cell["x"]` first, and an attribute only after that lookup fails. The
+    chains cost several times more than the figures. Dicts, which the template's
+    `format_each` fills its cell markup with (study/templatetags/markup.py). The
     last review's two filters, with their arguments resolved per row, were 40 % of the whole
     page's render; called here they cost half as much, with the same output.
 
-    The cells' 800 strings are HTML-safe, so that the template does not escape each of them
-    (a quarter of the page's render): the only text a user chose in them, the learner's and
-    the deck's names, is escaped here, once per row and once per column; the rest is
-    numbers, URLs reversed from ids, and the fixed words of `progress`.
+    The cells' 800 strings are HTML-safe, so that nothing escapes each of them again (a
+    quarter of the page's render, when the template did): the only text a user chose in
+    them, the learner's and the deck's names, is escaped here, once per row and once per
+    column; the rest is numbers, URLs reversed from ids, and the fixed words of `progress`.
     """
     # One `reverse` per assignment rather than per cell: the learner's id ends the URL.
     columns = {
