@@ -907,6 +907,51 @@ POST's 40 % of the evening was that machine's figure; it is not this one's.
   - larger GC thresholds: there are only 0.1-0.4 young-generation collections per
     request, so nothing to gain.
 
+**2026-11-26, evening: a slower machine, and the dashboard's table.** This session's
+machine (2 cores, Intel Xeon) ran the code of the stop above (79b8f65) at a ceiling of
+856 req/s, against 1 332 on the AMD machine. Its dashboard missed its target: 63 req/s, p95 171 ms,
+31 ms of CPU per dashboard across all processes (18.4 of them in gunicorn).
+Counted with callgrind (one process, test client, the difference between 12 and 2
+dashboards divided by 10, `PYTHONHASHSEED=0`), a dashboard request was 65.0 M
+instructions on Django's side: the template 29.2 M (of which the table's 160 cells 13 M),
+the data 18.3 M, `_table` 8.4 M, the rest (session, user, classroom) ~6 M. In
+PostgreSQL the aggregate costs ~8-10 ms of CPU (read from `/proc`, 200 runs on one
+connection); its parts, measured by removing each: the weak spots' grouping ~1-2 ms, the
+7-day review counts ~2 ms, recall's `POWER` nothing measurable; grouping the weak spots
+by attribute id instead of name ~5 % (not kept).
+- *The classroom's assignments and learners* are read by SQL written once per process
+  (`progress._dashboard_queries`, instances made by `study/rows.py` as the ORM makes
+  them), not compiled by the ORM on every dashboard: 65.0 -> 62.3 M instructions. A test
+  checks rows, order, instances and deferred fields against the ORM's.
+- *The table's cells.* The template engine spent ~90 000 instructions per cell (a loop
+  turn, 5 variables, 6 text nodes). The cell markup is now a string literal of the
+  template, filled with each cell's values by the `format_each` filter
+  (`study/templatetags/markup.py`: values escaped as `{{ }}` escapes them, markup from a
+  variable refused): 62.3 -> 53.0 M. `format_html` in its place saved only half as much
+  (it costs ~5 us per cell: `str.format` on safe strings and a `conditional_escape` per
+  value); %-formatting with a dict is what remains. The HTML is the same (5 classrooms x 2
+  sorts, whitespace aside, compared before and after with the clock pinned).
+- Tried, not kept: the dashboard's 13 `{% url %}` tags as URLs reversed once per process
+  (-0.8 M instructions, 1.6 %: not worth the code).
+- `make bench`, old (79b8f65, in a `git worktree`) and new alternating in one sitting;
+  app-server CPU per dashboard against the ceiling's in the same run, which follows the
+  machine's speed (its ceiling went from 879 to 996 req/s between runs):
+
+  | | old run 1 | new run 1 | old run 2 | new run 2 |
+  | --- | ---: | ---: | ---: | ---: |
+  | dashboard req/s | 77 | 76 | 63 | 77 |
+  | dashboard p95 | 140 ms | 143 ms | 166 ms | 140 ms |
+  | app CPU per dashboard | 14.98 ms | 13.93 ms | 18.19 ms | 13.64 ms |
+  | the same, in ceilings | 10.1 | 8.9 | 11.0 | 8.5 |
+  | all CPU per dashboard, in ceilings | 12.8 | 12.3 | 14.0 | 11.7 |
+
+  About 15 % less app-server CPU per dashboard, ~8 % less in all. On this machine the
+  target sits at the edge: met in 3 of these 4 runs, the old code's included.
+- What is left of a dashboard here: PostgreSQL's aggregate (~40 % of its CPU), the data's
+  reading (psycopg's loaders, ~1 100 floats parsed from text), the rows' template (~5 M
+  instructions for 40 rows), `_table` (~8 M: `timesince` is a third of it) and the page
+  around the table.
+
 """.splitlines()
 
 
