@@ -923,8 +923,9 @@ by attribute id instead of name ~5 % (not kept).
   (`progress._dashboard_queries`, instances made by `study/rows.py` as the ORM makes
   them), not compiled by the ORM on every dashboard: 65.0 -> 62.3 M instructions. A test
   checks rows, order, instances and deferred fields against the ORM's.
-- *The table's cells.* The template engine spent ~90 000 instructions per cell (a loop
-  turn, 5 variables, 6 text nodes). The cell markup is now a string literal of the
+- *The table's cells.* The template engine spent ~80 000 instructions per cell (a loop
+  turn, 5 variables, 6 text nodes; the table's rows rendered alone, with and without
+  their cells); `format_each` spends ~25 000. The cell markup is now a string literal of the
   template, filled with each cell's values by the `format_each` filter
   (`study/templatetags/markup.py`: values escaped as `{{ }}` escapes them, markup from a
   variable refused): 62.3 -> 53.0 M. `format_html` in its place saved only half as much
