@@ -138,7 +138,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "motorneuron.cache.RedisCache",  # reuses its client: see the module
             "LOCATION": REDIS_URL,
         }
     }

@@ -19,7 +19,10 @@ from django.template import engines
 from django.urls import get_resolver, reverse
 
 # The client library each cache backend imports on its first use.
-CACHE_CLIENTS = {"django.core.cache.backends.redis.RedisCache": "redis"}
+CACHE_CLIENTS = {
+    "django.core.cache.backends.redis.RedisCache": "redis",
+    "motorneuron.cache.RedisCache": "redis",
+}
 
 
 def template_names() -> list[str]:
