@@ -953,6 +953,41 @@ by attribute id instead of name ~5 % (not kept).
   instructions for 40 rows), `_table` (~8 M: `timesince` is a third of it) and the page
   around the table.
 
+**2026-11-26, night: Django's Redis client.** Another AMD EPYC machine (2 cores); the code
+of the stop above (4854050) measured here at 23:02: ceiling 780 req/s, study page 60 %,
+review POST 39 %, dashboard p95 144 ms. Every request reads its session from Redis, and
+Django's Redis backend (`RedisCacheClient.get_client`) builds a new `redis.Redis` around
+its cached connection pool for every cache call. redis-py 8's constructor copies its
+command callbacks and sets up retries and event dispatch: ~100 us of CPU (`timeit`,
+in-process), for a client that holds no connection of its own. `motorneuron.cache.RedisCache`
+keeps one client per pool (redis-py takes a connection from the pool per command;
+Django keeps one cache object per thread anyway); `tests/test_cache.py` runs it against a
+real Redis, sessions included.
+- Counted with callgrind (20 requests minus 2, divided by 20, through the WSGI handler
+  with a Redis-cached session, `PYTHONHASHSEED=0`): `/healthz` 3.04 -> 2.31 M
+  instructions per request (-24 %), the study page 6.79 -> 6.07 M (-11 %); the same
+  ~0.72 M on every request that reads its session.
+- `make bench`, old (4854050, in a `git worktree`) and new alternating in one sitting:
+
+  | | old run 1 | new run 1 | old run 2 | new run 2 |
+  | --- | ---: | ---: | ---: | ---: |
+  | ceiling req/s | 906 | 1 041 | 1 088 | 1 206 |
+  | study page req/s | 476 | 485 | 580 | 534 |
+  | review POST req/s | 313 | 330 | 370 | 363 |
+  | dashboard req/s (p95) | 83 (133 ms) | 84 (126 ms) | 90 (117 ms) | 94 (110 ms) |
+  | study page, ratio to ceiling | 54 % | 46 % | 54 % | 44 % |
+  | review POST, ratio to ceiling | 32 % | 31 % | 32 % | 31 % |
+
+  The ceiling gains 11-15 %; the study page and the review POST move within this
+  machine's noise (their own cost beyond the ceiling is unchanged, and it is most of
+  them). As with the session's user before, a cost taken off every request lowers every
+  ratio: the study page's fell by ~9 points, though no page got slower. The ratios above
+  are reported as measured.
+- Also seen, and kept: Django's `CONN_HEALTH_CHECKS` (which the deployment asks for) runs
+  a `SELECT 1` round trip at the start of every request that uses the database, ~0.1 ms
+  of the app's CPU plus PostgreSQL's; `request.htmx` builds Django's `request.headers`
+  from the whole environment on its first use (~11 us).
+
 """.splitlines()
 
 
