@@ -122,19 +122,21 @@ def _sql(vendor: str) -> tuple[str, str, str]:
         "ON dc.card_id = s.card_id AND dc.deck_id = %s"
     )
     states = f"FROM {quote(ReviewState._meta.db_table)} WHERE user_id = %s{fence}"
-    plan_columns = ", ".join(column(name) for name in PLAN_COLUMNS)
-    # The counts' row first (no card: its card id is NULL), then one row per state.
-    today = (
-        f"SELECT NULL, d.total, d.new, d.reviews FROM ({done}) d UNION ALL "
-        f"SELECT s.card_id, {plan_columns} FROM (SELECT * {states}) s {deck_cards}"
-    )
-    details = ", ".join(f"CASE WHEN s.detail THEN {column(n)} END" for n in DETAIL_COLUMNS)
-    detailed = (
-        f"SELECT NULL, d.total, d.new, d.reviews{', NULL' * len(DETAIL_COLUMNS)} "
-        f"FROM ({done}) d UNION ALL "
-        f"SELECT s.card_id, {plan_columns}, {details} "
-        f"FROM (SELECT *, card_id = %s AS detail {states}) s {deck_cards}"
-    )
+
+    def counts_then_states(columns: list[str], detail: str) -> str:
+        # The counts' row first (no card: its card id is NULL; NULLs pad it to the states'
+        # width), then one row per state of the deck's cards.
+        return (
+            f"SELECT NULL, d.total, d.new, d.reviews{', NULL' * (len(columns) - 3)} "
+            f"FROM ({done}) d UNION ALL "
+            f"SELECT s.card_id, {', '.join(columns)} "
+            f"FROM (SELECT *{detail} {states}) s {deck_cards}"
+        )
+
+    plan_columns = [column(name) for name in PLAN_COLUMNS]
+    details = [f"CASE WHEN s.detail THEN {column(name)} END" for name in DETAIL_COLUMNS]
+    today = counts_then_states(plan_columns, detail="")
+    detailed = counts_then_states(plan_columns + details, detail=", card_id = %s AS detail")
     return done, today, detailed
 
 
