@@ -1,4 +1,5 @@
 import io
+import os
 from collections import defaultdict
 from datetime import datetime
 
@@ -7,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from study import scheduling
+from study.management.commands.seed_synthetic import in_order
 from study.models import Assignment, Classroom, Enrollment, ReviewLog, ReviewState, StudyProfile
 
 NOW = "2025-03-01T12:00:00+00:00"
@@ -86,6 +88,63 @@ def test_same_seed_gives_the_same_history(content, settings):
     first = [(name.split("-")[1], *rest) for name, *rest in run("a")]
     second = [(name.split("-")[1], *rest) for name, *rest in run("b")]
     assert first == second
+
+
+@pytest.mark.django_db
+def test_worker_processes_write_the_same_history_as_one_process(content, settings):
+    settings.FSRS_ENABLE_FUZZING = False  # fuzz is seeded by user id, which differs
+
+    def run(prefix: str, jobs: int) -> list:
+        seed(prefix=prefix, learners=5, jobs=jobs)  # 2 jobs: chunks of 3 and 2 learners
+        return list(
+            ReviewLog.objects.filter(user__username__startswith=f"{prefix}-")
+            .order_by("pk")  # written in the same order, too
+            .values_list("user__username", "card__key", "rating", "reviewed_at", "before", "after")
+        )
+
+    serial = [(name.split("-")[1], *rest) for name, *rest in run("a", jobs=1)]
+    parallel = [(name.split("-")[1], *rest) for name, *rest in run("b", jobs=2)]
+    assert len({name for name, *_ in serial}) == 5
+    assert parallel == serial
+
+
+def _item_and_process(item: int) -> tuple[int, int]:
+    return item, os.getpid()
+
+
+def test_in_order_computes_in_other_processes_and_keeps_the_order():
+    results = list(in_order(_item_and_process, list(range(7)), jobs=2))
+    assert [item for item, _ in results] == list(range(7))
+    assert os.getpid() not in {pid for _, pid in results}
+
+
+def test_in_order_with_one_job_stays_in_this_process():
+    assert list(in_order(_item_and_process, [1, 2], jobs=1)) == [(1, os.getpid()), (2, os.getpid())]
+
+
+class CountedItems(list):
+    """A list that counts the items handed out by iterating it."""
+
+    handed_out = 0
+
+    def __iter__(self):
+        for item in super().__iter__():
+            self.handed_out += 1
+            yield item
+
+
+def test_in_order_submits_at_most_one_more_item_than_jobs_ahead_of_its_reader():
+    items = CountedItems(range(20))
+    results = in_order(_item_and_process, items, jobs=2)
+    assert next(results)[0] == 0
+    assert items.handed_out == 3  # the one read, and one in the works per job
+    assert [item for item, _ in results] == list(range(1, 20))
+
+
+@pytest.mark.django_db
+def test_jobs_below_one_are_refused(content):
+    with pytest.raises(CommandError, match="--jobs must be at least 1"):
+        seed(jobs=0)
 
 
 @pytest.mark.django_db

@@ -6,6 +6,11 @@ review log replays to its review state exactly. Nothing goes through `review()` 
 the rows are written with bulk inserts at the end (COPY on PostgreSQL), which is what
 makes 1 000 learners x 60 days (~0.8 M logs) take a minute instead of an hour.
 
+The simulation is pure, so chunks of learners are simulated in worker processes (`--jobs`,
+the machine's cores by default), each rendering its rows as the writer needs them, while
+this process writes the chunks already done, in learner order: the same rows and ids as a
+serial run.
+
 A simulated learner:
 - studies on a given day with a personal probability (0.6-0.98);
 - starts a session at a random evening hour and follows the queue's order: learning cards
@@ -23,11 +28,16 @@ from __future__ import annotations
 import heapq
 import io
 import json
+import multiprocessing
+import os
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import TypeVar
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -52,13 +62,15 @@ from study.models import (
     StudyProfile,
 )
 
+T, R = TypeVar("T"), TypeVar("R")
 PASSWORD = "synthetic"  # every synthetic account shares it (benchmarks log in with it)
 BATCH = 5_000
-CHUNK = 100  # learners simulated, then written, at a time
+CHUNK = 25  # learners simulated, then written, at a time
 FIRST_TRY_RECALL = 0.7  # a card never seen before: answered right this often
 LEARNING_WAIT = timedelta(minutes=15)  # a learner waits this long for a learning step
 MAX_SESSION_REVIEWS = 500  # a guard: a session always ends
 IN_LEARNING = (State.LEARNING, State.RELEARNING)
+STATE_FIELDS = tuple(f.attname for f in ReviewState._meta.concrete_fields if not f.primary_key)
 LOG_FIELDS = (
     "user_id",
     "card_id",
@@ -85,6 +97,17 @@ class Learner:
     logs: list[tuple] = field(default_factory=list)  # rows in LOG_FIELDS order
 
 
+@dataclass(frozen=True)
+class History:
+    """A chunk's simulated rows, ready for `write_history`: COPY text on PostgreSQL (made in
+    the worker, so that this process only sends it), otherwise the states and log rows."""
+
+    state_count: int
+    log_count: int
+    states: str | list[ReviewState]
+    logs: str | list[tuple]
+
+
 class Command(BaseCommand):
     help = (
         "Create N synthetic learners (password 'synthetic') with D days of simulated study "
@@ -101,10 +124,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--now", default="", help="End of the history (ISO datetime); default: now"
         )
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="Processes simulating learners (default: one per core; 1: no workers)",
+        )
 
     def handle(self, *args, **options) -> None:
         if options["learners"] < 1 or options["days"] < 1 or options["classrooms"] < 0:
             raise CommandError("--learners and --days must be at least 1, --classrooms >= 0.")
+        if options["jobs"] < 1:
+            raise CommandError("--jobs must be at least 1.")
         deck = Deck.objects.filter(slug=options["deck"]).first()
         if deck is None:
             raise CommandError(
@@ -127,17 +158,24 @@ class Command(BaseCommand):
             card_ids = list(
                 deck.cards.active().order_by("order", "pk").values_list("pk", flat=True)
             )
-            profile = StudyProfile()  # the defaults every synthetic learner has
+            simulate_chunk = partial(
+                simulated_history,
+                card_ids=card_ids,
+                profile=StudyProfile(),  # the defaults every synthetic learner has
+                now=now,
+                days=options["days"],
+                copy_text=connection.vendor == "postgresql",
+            )
+            # Chunks, so memory stays flat whatever N is; small enough that every job has one.
+            size = max(1, min(CHUNK, -(-len(learners) // options["jobs"])))
+            chunks = [learners[i : i + size] for i in range(0, len(learners), size)]
             states = logs = 0
-            # Written in chunks so memory stays flat whatever N is.
-            for chunk_start in range(0, len(learners), CHUNK):
-                chunk = learners[chunk_start : chunk_start + CHUNK]
-                for learner in chunk:
-                    simulate(
-                        learner, card_ids=card_ids, profile=profile, now=now, days=options["days"]
-                    )
-                written = write_history(chunk)
-                states, logs = states + written[0], logs + written[1]
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for history in in_order(simulate_chunk, chunks, jobs=options["jobs"]):
+                write_history(history)
+                states, logs = states + history.state_count, logs + history.log_count
             if options["classrooms"]:
                 self.create_classrooms(learners, options["classrooms"], prefix, now, options)
         self.stdout.write(
@@ -218,6 +256,52 @@ class Command(BaseCommand):
 
 
 # --- the simulation (pure: no database) ------------------------------------------------
+
+
+def in_order(work: Callable[[T], R], items: Sequence[T], *, jobs: int) -> Iterator[R]:
+    """`map(work, items)`, computed by `jobs` forked processes when there is more than one.
+
+    At most `jobs` + 1 results wait at a time, so a slow writer does not let the workers
+    fill memory. Forked, the workers inherit the settings and the database connection;
+    `work` must not use the connection (it is this process's).
+    """
+    if jobs <= 1 or len(items) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(work, items)
+        return
+    with multiprocessing.get_context("fork").Pool(min(jobs, len(items))) as pool:
+        pending = deque()
+        for item in items:
+            pending.append(pool.apply_async(work, (item,)))
+            if len(pending) > jobs:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+def simulated_history(
+    learners: list[Learner],
+    *,
+    card_ids: list[int],
+    profile: StudyProfile,
+    now: datetime,
+    days: int,
+    copy_text: bool,
+) -> History:
+    """Simulate `learners` and return their rows, as COPY text if `copy_text`."""
+    for learner in learners:
+        simulate(learner, card_ids=card_ids, profile=profile, now=now, days=days)
+    states = [state for learner in learners for state in learner.states.values()]
+    logs = [log for learner in learners for log in learner.logs]
+    for learner in learners:  # the rows are returned once: let the learners' copies go
+        learner.states, learner.logs = {}, []
+    if not copy_text:
+        return History(len(states), len(logs), states, logs)
+    return History(
+        len(states),
+        len(logs),
+        _copy_text([getattr(s, name) for name in STATE_FIELDS] for s in states),
+        _copy_text(logs),
+    )
 
 
 def simulate(
@@ -330,42 +414,41 @@ def _review(
 # --- writing --------------------------------------------------------------------------
 
 
-def write_history(learners: list[Learner]) -> tuple[int, int]:
-    """Insert every state and log; COPY on PostgreSQL, bulk_create elsewhere."""
-    states = [state for learner in learners for state in learner.states.values()]
-    logs = [log for learner in learners for log in learner.logs]
-    for learner in learners:  # the rows are written once: let them go
-        learner.states, learner.logs = {}, []
-    if connection.vendor == "postgresql":
-        fields = [f.attname for f in ReviewState._meta.concrete_fields if not f.primary_key]
-        _copy(ReviewState, fields, ([getattr(s, name) for name in fields] for s in states))
-        _copy(ReviewLog, LOG_FIELDS, logs)
+def write_history(history: History) -> None:
+    """Insert a chunk's states and logs; COPY on PostgreSQL, bulk_create elsewhere."""
+    if isinstance(history.states, str):
+        _copy(ReviewState, STATE_FIELDS, history.states)
+        _copy(ReviewLog, LOG_FIELDS, history.logs)
     else:
-        ReviewState.objects.bulk_create(states, batch_size=BATCH)
+        ReviewState.objects.bulk_create(history.states, batch_size=BATCH)
         ReviewLog.objects.bulk_create(
-            (ReviewLog(**dict(zip(LOG_FIELDS, row, strict=True))) for row in logs),
+            (ReviewLog(**dict(zip(LOG_FIELDS, row, strict=True))) for row in history.logs),
             batch_size=BATCH,
         )
-    return len(states), len(logs)
 
 
-def _copy(model, fields: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """PostgreSQL COPY of rows whose values follow `fields` (attribute names)."""
+def _copy(model, fields: Sequence[str], text: str) -> None:
+    """PostgreSQL COPY of `text` (`_copy_text`), whose columns follow `fields` (attribute
+    names)."""
     columns = ", ".join(
         connection.ops.quote_name(model._meta.get_field(name.removesuffix("_id")).column)
         for name in fields
     )
     table = connection.ops.quote_name(model._meta.db_table)
-    sql = f"COPY {table} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        buffer = io.StringIO()
-        for count, row in enumerate(rows, 1):
-            buffer.write("\t".join(map(_text, row)))
-            buffer.write("\n")
-            if count % BATCH == 0:
-                copy.write(buffer.getvalue())
-                buffer = io.StringIO()
-        copy.write(buffer.getvalue())
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        copy.write(text)
+
+
+def _copy_text(rows: Iterable[Sequence]) -> str:
+    """Rows in COPY's text format, one line each."""
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write("\t".join(map(_text, row)))
+        buffer.write("\n")
+    return buffer.getvalue()
 
 
 def _text(value) -> str:
