@@ -1041,6 +1041,49 @@ one core.
   now busy (the workers, PostgreSQL and the writer), so what is left is CPU: the
   scheduler's maths and the rows' text.
 
+**2026-11-27, later: a faster machine, and where the study page and the POST stand.** This
+session's machine (2 cores, Intel Xeon) ran the stop above (fb60cfe) at a ceiling of
+1 500 and 1 524 req/s in two runs (03:48 and 04:05; 532 on the last machine): study page
+59 % in both, review POST 40 % and 39 % (38-41 % by round, the medians just under the
+line), dashboard p95 72 and 75 ms, `seed_synthetic` 39 s. Nothing in the app changed this
+session; these are measurements, for whoever takes the targets on next.
+- *What 65 % would take here.* A study page costs 2.22 ms of CPU across all processes,
+  the ceiling 1.31 ms (03:48); 65 % needs 2.02 ms, that is 0.2 ms off the 0.91 ms the
+  page costs beyond the ceiling (22 %). The review POST costs 3.16 ms, 41 % of the
+  ceiling's CPU, but its throughput is 39-40 %: the cores idle ~6 % of its phase (598
+  POSTs/s x 3.16 ms = 1.89 of 2 cores), waiting for each commit's WAL flush. 50 % would
+  need 2.62 ms: 0.54 ms off its 1.85 ms beyond the ceiling, of which PostgreSQL's share
+  is 0.54 ms (the write, its commit and the plan).
+- *The study page's extra, in-process* (a throwaway script: 1 000 requests through
+  Django's WSGI handler with Redis-cached sessions, `time.process_time()` around each
+  function; the handler 1.41 ms per study page against 0.70 ms per `/healthz`):
+  - the template 0.28 ms, of which ~0.05 ms is `{% extends %}` walking base.html's whole
+    node tree for its blocks on every render (Django's `ExtendsNode.render`, 7
+    `get_nodes_by_type` calls per page) and ~0.035 ms the menu (the page with the menu's
+    list removed: 1.42 -> 1.39 ms, three alternating pairs);
+  - the plan 0.22 ms: its query's execute 0.11 ms on the client (a `SELECT 1` through
+    Django: ~0.08 ms), its SQL's parameters 0.024 ms, the cursor 0.013 ms, reading the 96
+    rows 0.017 ms, and choosing the card in Python ~0.04 ms; in PostgreSQL the prepared
+    plan runs in ~0.1 ms (`EXPLAIN ANALYZE`: 15 buffer hits, a hash join of the learner's
+    95 states to the deck's 95 cards);
+  - the answer token 0.037 ms;
+  - re-sending the CSRF cookie 0.031 ms (`CsrfViewMiddleware` renews it on every
+    response whose page holds a form, as Django does for every token it hands out);
+  - URL resolution 0.011 ms more than `/healthz`'s, and ~0.06 ms in the rest.
+- *The review POST, in-process:* 1.92 ms against `/healthz`'s 0.73. Its own parts: the
+  single write statement's execute ~0.15 ms (0.04 ms more than a `SELECT 1` when timed
+  alone), its parameters 0.05-0.08 ms (each field's `get_db_prep_save`, as `save()`
+  adapts it), fsrs 0.03 ms, the token 0.035 ms, the state from the form 0.03 ms, the log
+  and its snapshots 0.05 ms; then the next card's plan and the partial, as on the study
+  page.
+- Not changed, and why: every item above is 1-3 % of a request's CPU, and this machine's
+  rounds spread by more (the study page 56-63 % within one run). Re-sending the CSRF
+  cookie only on full pages would save ~1 % of a POST but differ from Django's renewal;
+  the `{% extends %}` walk is Django's; and the session's user and the database health
+  check are paid by the ceiling too, so cutting them lowers every ratio. 65 % on the
+  study page would take a change of kind (choosing the next card in SQL, a template with
+  far fewer nodes), not another trim.
+
 """.splitlines()
 
 
