@@ -1060,7 +1060,7 @@ session; these are measurements, for whoever takes the targets on next.
   - the template 0.28 ms, of which ~0.05 ms is `{% extends %}` walking base.html's whole
     node tree for its blocks on every render (Django's `ExtendsNode.render`, 7
     `get_nodes_by_type` calls per page) and ~0.035 ms the menu (the page with the menu's
-    list removed: 1.42 -> 1.39 ms, three alternating pairs);
+    list removed: 1.45 -> 1.41 ms, means of three alternating pairs);
   - the plan 0.22 ms: its query's execute 0.11 ms on the client (a `SELECT 1` through
     Django: ~0.08 ms), its SQL's parameters 0.024 ms, the cursor 0.013 ms, reading the 96
     rows 0.017 ms, and choosing the card in Python ~0.04 ms; in PostgreSQL the prepared
