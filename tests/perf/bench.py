@@ -1102,6 +1102,32 @@ session; these are measurements, for whoever takes the targets on next.
   log's `card_id` index (used only when a card is deleted, which only the admin can do),
   three alternating pairs gave 177-207 us either way: no measurable cost, so it stays.
 
+**2026-11-27, morning: the slower machine again.** This session's machine (2 cores, AMD
+EPYC) ran the same code (64f985d) at a ceiling of 473 req/s (05:36; 391-549 by round):
+study page 53 % (49-65 % by round), review POST 41 % (36-46 %) with a p95 of 54.6 ms,
+dashboard 48 req/s with a p95 of 230 ms, `seed_synthetic` 115 s, next-card selection
+0.95 x, the optimizer 0.55 s. Here the study page, the POST's p95 and the dashboard miss
+their targets and the POST's ratio meets its own; on the faster machine above, only the
+two ratios miss. Nothing in the app changed this session.
+- *CPU per request, all processes* (same run): ceiling 4.14 ms, study page 7.62, POST
+  9.64 (PostgreSQL 1.66), dashboard 41.15 (PostgreSQL 16.80). 65 % needs the study page
+  at 6.37 ms here: 1.25 ms off the 3.48 ms it costs beyond the ceiling (36 %, against
+  22 % on the faster machine). The dashboard's p95 is ~5.6 times its CPU at 8 clients on
+  2 cores, so 150 ms would need ~27 ms of it: a third off, and PostgreSQL's aggregate
+  alone is 16.8 ms.
+- *Where the study page's extra goes, profiled* (cProfile, 400 study pages and 400
+  `/healthz` through Django's WSGI handler, alternated twice, on a copy of the bench
+  database): no single hot spot. It spreads over the plan's round trip (psycopg waiting
+  for PostgreSQL, and sending the prepared statement), the template engine's variable
+  lookups, and lazy objects: a study page makes 61 more calls of Django's
+  `LazyObject.__getattribute__` than `/healthz` (the session's user behind `request.user`'s
+  proxy, and `settings`).
+- *Too small to measure here.* Replacing `request.user`'s proxy with the user itself
+  once authenticated (in-process, 4 alternating pairs of 600 requests each,
+  `time.process_time()`): the study page took 2.7-4.3 ms with the proxy and 1.9-4.2 ms
+  without, and `/healthz` in the same script spread from 0.9 to 1.8 ms. In-process A/B
+  on this machine cannot resolve a change of a few percent, so it was not made.
+
 """.splitlines()
 
 
