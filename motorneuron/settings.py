@@ -202,6 +202,8 @@ CONTENT_SECURITY_POLICY = {
 }
 if not DEBUG and not TESTING:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    # A load balancer probes each app server over plain HTTP: a redirect would fail it.
+    SECURE_REDIRECT_EXEMPT = [r"^livez$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

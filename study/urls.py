@@ -18,6 +18,7 @@ app_name = "study"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("livez", health.livez, name="livez"),
     path("signup/", views.signup, name="signup"),
     path("decks/<slug:slug>/", views.deck_detail, name="deck"),
     path("comparisons/<slug:slug>/", views.comparison_detail, name="comparison"),

@@ -104,3 +104,12 @@ def test_the_dashboard_query_is_prepared_and_answers_the_same(content):
         prepared = [statement for (statement,) in cursor.fetchall()]
     assert any(statement.startswith("WITH learner") for statement in prepared)
     assert last.rows == first.rows and last.weak_spots == first.weak_spots
+
+
+def test_the_load_balancers_probe_is_not_redirected_to_https():
+    # SecurityMiddleware matches the exemptions against the path without its leading slash.
+    exempt_paths = production_settings(
+        "[p for p in ['livez', 'healthz', 'accounts/login/'] "
+        "if any(__import__('re').search(x, p) for x in s.SECURE_REDIRECT_EXEMPT)]"
+    )
+    assert exempt_paths == ["livez"]

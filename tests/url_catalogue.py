@@ -108,6 +108,7 @@ CASES: list[Case] = [
     Case("study:signup", "get", "-", statuses(302, anonymous=200)),
     Case("study:signup", "post", "-", statuses(302, anonymous=400)),
     Case("study:healthz", "get", "-", ANY_USER),
+    Case("study:livez", "get", "-", {role: 200 for role in ROLES}),  # load balancers
     # --- studying ---------------------------------------------------------------------
     Case("study:home", "get", "-", ANY_USER),
     Case("study:deck", "get", "own", ANY_USER),
