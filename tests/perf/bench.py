@@ -1128,6 +1128,38 @@ two ratios miss. Nothing in the app changed this session.
   without, and `/healthz` in the same script spread from 0.9 to 1.8 ms. In-process A/B
   on this machine cannot resolve a change of a few percent, so it was not made.
 
+**2026-11-27, late morning: a third machine, and two dead ends.** This session's machine
+(2 cores, Intel Xeon, slower than the one of "later" above) ran the landed code (e060d6a)
+at a ceiling of 1 015 req/s (08:40; 927-1 139 by round): study page 59 % (53-61 % by
+round), review POST 38 % (35-45 %) with a p95 of 32.6 ms, dashboard 82 req/s with a p95
+of 160 ms, `seed_synthetic` 64 s, next-card selection 0.62 x, the optimizer 0.62 s. The
+two ratios land where they did on the fastest machine (59 % and 39 %) while the
+dashboard's p95 falls between its figures on the other two (74.5 and 230 ms): the ratios
+follow the code, the dashboard's latency the machine. Two later runs (08:49, and 08:52,
+whose tables this page carried when it was committed) gave the study page 56 % and 54.9 %,
+the POST just under 40 % and 38.6 %, and the dashboard a p95 of 164 and 175 ms. The
+tables now print the median ratio to a tenth of a percent: the 08:49 run's POST, a median
+just under 40 %, had printed as "40 %" next to "no". Nothing in the app changed.
+- *The study page's extra, by phase* (in-process, `time.process_time()`, 3 000 study
+  pages through Django's WSGI handler on a copy of the bench database, each phase timed
+  by a wrapper): the page took 2.39 ms and `/healthz` 1.15, and the view alone 1.14 ms,
+  so the view is about all of the extra. Of it: the template 0.60 ms, `queue.plan` 0.35
+  (0.28 of it its one query: sending it, waiting, reading 96 rows), the answer token's
+  signature 0.07. 65 % needs 0.38 ms less CPU of all processes here (3.38 to 3.0 ms per
+  page in the 08:40 run): a third of the view.
+- *Dead end: the dashboard's recall once per card.* Its query computes recall now once
+  per (card, assignment) pair, 7 600 rows for 3 800 states. Computed once per state
+  instead (the same 380 result rows), the query took 13.52 ms against 13.68 (medians of
+  40 alternations), so it was not changed: EXPLAIN ANALYZE puts PostgreSQL's time in
+  reading and joining the states (5.5 ms of 17.6 under its timing) and in aggregating the
+  7 600 rows into both grouping sets (4.4 ms), not in the arithmetic.
+- *Dead end: re-planning.* A custom plan of the dashboard's query costs 1.3 ms of
+  planning, but `pg_prepared_statements` shows that its prepared statement already runs
+  PostgreSQL's generic plan (20 generic and 5 custom plans after 25 dashboards), so
+  forcing one would save nothing.
+- *Measured, too small for a change:* Django's `{% extends %}` walks the base template's
+  nodes for its blocks on every render: 22 us of the study page's 2.4 ms (1 %).
+
 """.splitlines()
 
 
@@ -1169,7 +1201,9 @@ def render(host, workers, meta, small_meta, results, counts, large, small, optim
             met = "yes" if ok else "**no**"
         lines.append(
             f"| {result.name} | {result.rps:.0f} | {result.pct(0.5):.1f} | {result.pct(0.95):.1f} "
-            f"| {result.pct(0.99):.1f} | {count[0] if count else '?'} | {ratio:.0%} "
+            # The median to a tenth of a percent: rounded to a whole one, 39.6 % would print
+            # as the 40 % target next to "no".
+            f"| {result.pct(0.99):.1f} | {count[0] if count else '?'} | {ratio:.1%} "
             f"({' / '.join(f'{r:.0%}' for r in per_round)}) "
             f"| {result.errors} | {target[2] if target else '(reference)'} | {met} |"
         )
