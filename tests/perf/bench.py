@@ -1160,6 +1160,31 @@ just under 40 %, had printed as "40 %" next to "no". Nothing in the app changed.
 - *Measured, too small for a change:* Django's `{% extends %}` walks the base template's
   nodes for its blocks on every render: 22 us of the study page's 2.4 ms (1 %).
 
+**2026-11-27, midday: a fourth machine, where both ratios sit lower.** This session's
+machine (2 cores, AMD EPYC, but with nearly three times the ceiling of the AMD machine of
+"morning") ran the landed code (5a7ee9d; the app as at e060d6a) three times, at 10:05,
+10:09 and 10:12 (whose tables this page carried when it was committed): a ceiling of
+1 255, 1 321 and 1 240 req/s; study page 50.9, 51.0 and 52.9 %; review POST 31.0, 36.1
+and 33.9 % (25-41 % by round) with a p95 of 26.4, 24.3 and 26.2 ms; dashboard p95 102.9,
+104.3 and 102.1 ms (met); next-card selection 0.92, 1.39 and 1.04 x; the optimizer
+0.34-0.35 s; `seed_synthetic` 41 s. So "late morning"'s reading, that the ratios follow
+the code, does not hold on every machine: here the ceiling costs 1.49-1.59 ms of all
+processes' CPU per request (2.00 on the Xeon of "late morning"), but the study page
+(2.90-3.09 ms) and the POST (4.13-4.56) did not shrink in proportion. The ceiling is
+mostly a request's fixed cost (gunicorn, the middleware, the session's read), which this
+CPU runs relatively faster than the views' own work. Nothing in the app changed.
+- *The POST's extra, by phase* (in-process, as for the study page in "late morning":
+  1 098 answer POSTs with `HX-Request` through Django's WSGI handler on a copy of the
+  bench database, each phase timed by a wrapper with `time.process_time()`): the POST
+  took 2.17 ms and `/healthz` 0.82. Of the view: the review's write 0.30 ms (0.10 of it
+  building its parameters, the rest sending it and reading its answer), fsrs's outcome
+  0.07, reading the answer token and the state it carries 0.09, the next card's plan
+  0.25, its token's signature 0.04, the partial's template 0.25.
+- *What the targets would take here:* 40 % for the POST needs 0.41-0.64 ms less CPU of
+  all processes per POST (4.48 to 3.98 ms in the 10:12 run), and 65 % for the study page
+  0.54-0.67 ms less per page: for the POST, a third to a half of its 1.35 ms of extra in
+  the profile above, where no item is more than a quarter of it.
+
 """.splitlines()
 
 
